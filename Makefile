@@ -1,0 +1,34 @@
+# The README's two commands are `make serve` and `make test`; the rest are steps of those.
+.PHONY: setup setup-test serve build test lint reason validate bench clean
+
+setup:
+	scripts/setup.sh
+
+setup-test:
+	scripts/setup.sh --test
+
+serve: setup
+	.venv/bin/k2d3 serve $(ARGS)
+
+build: setup
+	.venv/bin/k2d3 build
+
+validate: setup-test
+	.venv/bin/k2d3 validate
+
+reason: setup-test
+	.venv/bin/k2d3 reason
+
+lint: setup-test
+	.venv/bin/ruff check server tests scripts
+	.venv/bin/mypy
+
+test: setup-test lint
+	.venv/bin/python -m pytest -q $(ARGS)
+
+bench: setup-test
+	.venv/bin/python scripts/bench_build.py
+	.venv/bin/python scripts/bench_http.py
+
+clean:
+	rm -rf .venv build *.egg-info

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up everything k2d3 needs on a fresh Debian machine, idempotently.
+#   scripts/setup.sh          the service: a virtual environment with k2d3 installed
+#   scripts/setup.sh --test   also the test tools: Java (HermiT), Chromium (page tests), wrk
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+if [ $want_test -eq 1 ]; then
+  # HermiT (owlready2) needs a JRE; page tests need Chromium; the benchmark needs wrk.
+  apt_install default-jre-headless chromium wrk
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+if [ $want_test -eq 1 ]; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+else
+  .venv/bin/python -m pip install -q -e .
+fi

@@ -1,0 +1,35 @@
+"""k2d3: a knowledge graph and SPARQL service on whether vitamin K2 should go with vitamin D3.
+
+``create_app`` is the application factory: settings -> store -> blueprints -> error handlers.
+Nothing is global; tests build their own app over their own store.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Flask
+
+from .config import Settings, load_settings
+from .store import StoreReader
+
+#: One blueprint per URL family; each module under ``server.views`` exposes ``bp``.
+BLUEPRINTS = ("meta", "sparql", "graph_store", "queries", "resources")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask application over the store named by ``settings`` (default: environment)."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["K2D3_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.extensions["k2d3_store"] = StoreReader(settings.store)
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(f".views.{name}", __name__).bp)
+    from . import errors
+
+    errors.register(app)
+    return app
+
+
+__all__ = ["Settings", "create_app", "load_settings"]

@@ -1,0 +1,165 @@
+"""Sources -> a validated, reasoned dataset -> the on-disk store (atomic and idempotent).
+
+The build fills a fresh RocksDB folder, copies over the graphs that users wrote (anything not in
+:data:`~server.namespaces.BUILD_GRAPHS`), computes the VoID description from what it loaded, and
+only then swaps the folder in. A failure at any step leaves the previous store as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import (
+    Literal,
+    NamedNode,
+    Quad,
+    RdfFormat,
+    Store,
+    Triple,
+    parse,
+)
+
+from . import sources, store
+from .config import Settings
+from .namespaces import DEFAULT_BASE, Namespaces
+
+FINGERPRINT_FILE = "sources"
+
+
+class BuildError(Exception):
+    """The sources do not validate, or the store could not be written."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    store: Path
+    version: str
+    quads: dict[str, int]
+    seconds: float
+
+
+def rebase_term(term, base: str):  # type: ignore[no-untyped-def]
+    """Rewrite a term minted under the default base so that it lives under ``base``.
+
+    IRIs and literal values both: canned query texts and ``sh:namespace`` literals name the
+    namespace too.
+    """
+    if isinstance(term, NamedNode) and term.value.startswith(DEFAULT_BASE):
+        return NamedNode(base + term.value[len(DEFAULT_BASE):])
+    if isinstance(term, Literal) and DEFAULT_BASE in term.value:
+        value = term.value.replace(DEFAULT_BASE, base)
+        if term.language:
+            return Literal(value, language=term.language)
+        return Literal(value, datatype=term.datatype)
+    return term
+
+
+def _turtle(path: Path, graph: NamedNode, ns: Namespaces) -> list[Quad]:
+    fmt = RdfFormat.N_TRIPLES if path.suffix == ".nt" else RdfFormat.TURTLE
+    triples = parse(path=str(path), format=fmt)
+    return _quads(triples, graph, ns)  # type: ignore[arg-type]
+
+
+def _quads(triples: list[Triple], graph: NamedNode, ns: Namespaces) -> list[Quad]:
+    if ns.base == DEFAULT_BASE:
+        return [Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+    return [
+        Quad(rebase_term(t.subject, ns.base), rebase_term(t.predicate, ns.base),
+             rebase_term(t.object, ns.base), graph)
+        for t in triples
+    ]
+
+
+def source_quads(ns: Namespaces) -> dict[str, list[Quad]]:
+    """Every build-owned graph but VoID, as quads ready to load."""
+    from .canned import catalogue_triples
+
+    g = {name: NamedNode(iri) for name, iri in ns.build_graphs().items()}
+    data: list[Quad] = []
+    for file in sources.data_files():
+        data += _turtle(file, g["data"], ns)
+    return {
+        "ontology": _turtle(sources.ontology_file(), g["ontology"], ns),
+        "shapes": _turtle(sources.shapes_file(), g["shapes"], ns),
+        "data": data,
+        "inferred": _turtle(sources.inferred_file(), g["inferred"], ns),
+        "queries": _quads(catalogue_triples(), g["queries"], ns),
+    }
+
+
+def validation_errors() -> list[str]:
+    """What stops a build: SHACL violations, misquotations, identifiers not in the table."""
+    from . import paths, validate
+
+    src = sources.Sources.load()
+    errors = [str(v) for v in validate.shacl_violations(src.data, src.shapes, src.ontology)]
+    errors += validate.quotation_errors(src.data, sources.article_text())
+    errors += validate.identifier_errors(src.data + src.ontology, paths.identifiers_table())
+    return errors
+
+
+def _user_quads(root: Path, owned: set[str]) -> list[Quad]:
+    if not store.exists(root):
+        return []
+    old = Store.read_only(str(store.live_dir(root)))
+    return [
+        q for q in old.quads_for_pattern(None, None, None, None)
+        if not (isinstance(q.graph_name, NamedNode) and q.graph_name.value in owned)
+    ]
+
+
+def build(settings: Settings, *, validate: bool = True) -> BuildReport:
+    """Build the store at ``settings.store`` from the shipped sources.
+
+    Raises:
+        BuildError: the sources do not validate; nothing on disk is changed.
+    """
+    from .void import void_quads
+
+    started = time.perf_counter()
+    ns = settings.ns
+    if validate and (errors := validation_errors()):
+        raise BuildError("the sources do not validate:\n  " + "\n  ".join(errors))
+    graphs = source_quads(ns)
+    root = settings.store
+    owned = set(ns.build_graphs().values())
+    with store.write_lock(root):
+        data_dir = store.new_data_dir(root)
+        try:
+            new = Store(str(data_dir))
+            for quads in graphs.values():
+                new.bulk_extend(quads)
+            new.bulk_extend(_user_quads(root, owned))
+            void = void_quads(new, ns)
+            new.bulk_extend(void)
+            new.flush()
+            new.optimize()
+            del new
+        except BaseException:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            raise
+        version = store.swap_in(root, data_dir)
+        (root / FINGERPRINT_FILE).write_text(_fingerprint(settings), encoding="ascii")
+    counts = {name: len(quads) for name, quads in graphs.items()} | {"void": len(void)}
+    return BuildReport(root, version, counts, time.perf_counter() - started)
+
+
+def _fingerprint(settings: Settings) -> str:
+    """What the store was built from: the sources' digest and the base IRI."""
+    return f"{sources.fingerprint()} {settings.ns.base}"
+
+
+def is_stale(settings: Settings) -> bool:
+    """True when the store is missing or was built from other sources than the shipped ones."""
+    root = settings.store
+    if not store.exists(root):
+        return True
+    try:
+        built_from = (root / FINGERPRINT_FILE).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return True
+    return built_from != _fingerprint(settings)
+

@@ -1,0 +1,177 @@
+"""The ``k2d3`` command: build, validate, reason, query and serve the knowledge graph.
+
+Every command finds the store the same way: ``--store PATH``, else ``K2D3_STORE``, else the
+per-user data directory (``$XDG_DATA_HOME/k2d3/store``, by default ``~/.local/share/k2d3/store``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import Settings, load_settings
+
+QUERY_FORMATS = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "nquads": "application/n-quads",
+    "trig": "application/trig",
+    "rdfxml": "application/rdf+xml",
+    "jsonld": "application/ld+json",
+}
+
+STORE_HELP = (
+    "the store folder (default: $K2D3_STORE, else $XDG_DATA_HOME/k2d3/store, "
+    "i.e. ~/.local/share/k2d3/store)"
+)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(store=getattr(args, "store", None))
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import BuildError, build
+
+    try:
+        report = build(_settings(args))
+    except BuildError as exc:
+        print(f"k2d3 build: {exc}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{name} {n}" for name, n in report.quads.items())
+    print(f"built {report.store} (version {report.version}) in {report.seconds:.2f} s: {counts}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from . import validate
+
+    return validate.main()
+
+
+def cmd_reason(args: argparse.Namespace) -> int:
+    from . import reason, sources
+
+    src = sources.Sources.load()
+    try:
+        inferred = reason.infer(src.ontology + src.data)
+    except reason.InconsistentOntology as exc:
+        print(f"k2d3 reason: inconsistent: {exc}", file=sys.stderr)
+        return 1
+    target = args.output or sources.inferred_file()
+    Path(target).write_text(reason.to_ntriples(inferred), encoding="utf-8")
+    print(f"wrote {len(inferred)} inferred triples to {target}")
+    return 0
+
+
+def _read_query(text: str) -> str:
+    if text.startswith("@"):
+        return Path(text[1:]).read_text(encoding="utf-8")
+    if text == "-":
+        return sys.stdin.read()
+    return text
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+
+    from .store import StoreMissing, StoreReader
+
+    settings = _settings(args)
+    try:
+        store = StoreReader(settings.store).get()
+        result = store.query(
+            _read_query(args.query), use_default_graph_as_union=settings.union_default_graph
+        )
+    except StoreMissing as exc:
+        print(f"k2d3 query: {exc}", file=sys.stderr)
+        return 2
+    except SyntaxError as exc:
+        print(f"k2d3 query: syntax error: {exc}", file=sys.stderr)
+        return 2
+    media = QUERY_FORMATS[args.format] if args.format else None
+    out = sys.stdout.buffer
+    if isinstance(result, QuerySolutions | QueryBoolean):
+        fmt = QueryResultsFormat.from_media_type(media) if media else QueryResultsFormat.TSV
+        if fmt is None:
+            print(f"k2d3 query: {args.format} is not a format for SELECT/ASK", file=sys.stderr)
+            return 2
+        result.serialize(out, fmt)
+    else:
+        rdf = RdfFormat.from_media_type(media) if media else RdfFormat.TURTLE
+        if rdf is None or rdf.supports_datasets:
+            rdf = RdfFormat.N_TRIPLES if rdf is not None else None
+        if rdf is None:
+            print(f"k2d3 query: {args.format} is not a format for CONSTRUCT", file=sys.stderr)
+            return 2
+        result.serialize(out, rdf)
+    out.flush()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from . import serve
+    from .build import BuildError, build, is_stale
+
+    settings = _settings(args)
+    if is_stale(settings):
+        print(f"building the store at {settings.store} ...", file=sys.stderr)
+        try:
+            build(settings)
+        except BuildError as exc:
+            print(f"k2d3 serve: {exc}", file=sys.stderr)
+            return 1
+    serve.run(settings, host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="k2d3",
+        description="A knowledge graph and SPARQL service on whether vitamin K2 should be "
+        "taken with vitamin D3. Settings come from K2D3_* environment variables "
+        "(see the README); --store overrides K2D3_STORE.",
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="validate the sources and (re)build the store")
+    b.add_argument("--store", type=Path, help=STORE_HELP)
+    b.set_defaults(func=cmd_build)
+
+    v = sub.add_parser("validate", help="SHACL, HermiT, quotations, identifiers and data checks")
+    v.set_defaults(func=cmd_validate)
+
+    r = sub.add_parser("reason", help="rerun HermiT and rewrite the committed inferences file")
+    r.add_argument("--output", type=Path, help="where to write (default: the committed file)")
+    r.set_defaults(func=cmd_reason)
+
+    q = sub.add_parser("query", help="run a SPARQL query on the store and print the results")
+    q.add_argument("query", help="the query text, @FILE to read it from a file, or - for stdin")
+    q.add_argument("--store", type=Path, help=STORE_HELP)
+    q.add_argument("--format", choices=sorted(QUERY_FORMATS),
+                   help="results format (default tsv for SELECT/ASK, turtle for CONSTRUCT)")
+    q.set_defaults(func=cmd_query)
+
+    s = sub.add_parser("serve", help="build if needed, then serve the SPARQL endpoint and pages")
+    s.add_argument("--store", type=Path, help=STORE_HELP)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=7878, help="port (default 7878)")
+    s.add_argument("--debug", action="store_true",
+                   help="Flask's development server with the debugger (never in production)")
+    s.set_defaults(func=cmd_serve)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

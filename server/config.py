@@ -1,0 +1,112 @@
+"""Every k2d3 setting, its default, and how it is read from the environment.
+
+Settings come from ``K2D3_*`` environment variables (the only place k2d3 reads ``os.environ``),
+then from explicit overrides (command-line options, test fixtures). The README's settings table
+is checked against :data:`SETTINGS` by a test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .namespaces import DEFAULT_BASE, Namespaces
+
+ENV_PREFIX = "K2D3_"
+
+
+def default_store_path(env: Mapping[str, str] = os.environ) -> Path:
+    """The per-user data directory: ``$XDG_DATA_HOME/k2d3/store`` (``~/.local/share/...``)."""
+    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "k2d3" / "store"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """k2d3's configuration. Field docs are the README's settings table."""
+
+    store: Path = field(default_factory=default_store_path)
+    """Where the Oxigraph store lives (``K2D3_STORE``)."""
+    base_iri: str = DEFAULT_BASE
+    """The base IRI of everything k2d3 mints (``K2D3_BASE_IRI``)."""
+    update_token: str | None = None
+    """Bearer token that allows SPARQL Update and Graph Store writes; writes are off without it
+    (``K2D3_UPDATE_TOKEN``, or a file named by ``K2D3_UPDATE_TOKEN_FILE``)."""
+    query_timeout: float = 30.0
+    """Default query time limit in seconds (``K2D3_QUERY_TIMEOUT``)."""
+    max_query_timeout: float = 30.0
+    """The most a request may ask for with ``timeout=`` (``K2D3_MAX_QUERY_TIMEOUT``)."""
+    max_rows: int = 10_000
+    """Result rows (or triples) returned at most; more are cut and flagged (``K2D3_MAX_ROWS``)."""
+    max_body_bytes: int = 10 * 1024 * 1024
+    """Largest request body accepted (``K2D3_MAX_BODY_BYTES``)."""
+    union_default_graph: bool = True
+    """Query the union of all graphs as the default graph (``K2D3_UNION_DEFAULT_GRAPH``)."""
+    federation_allow: tuple[str, ...] = ()
+    """IRI prefixes that SERVICE and LOAD may fetch; empty means off
+    (``K2D3_FEDERATION_ALLOW``, space-separated)."""
+    workers: int = 2
+    """WSGI worker processes for ``k2d3 serve`` (``K2D3_WORKERS``)."""
+    threads: int = 8
+    """Threads per worker (``K2D3_THREADS``)."""
+    public_url: str | None = None
+    """The server's own public address, when it differs from the request's
+    (``K2D3_PUBLIC_URL``)."""
+
+    @property
+    def ns(self) -> Namespaces:
+        base = self.base_iri if self.base_iri.endswith("/") else self.base_iri + "/"
+        return Namespaces(base)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given (non-``None``) values replaced."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+SETTINGS = tuple(f.name for f in fields(Settings))
+
+
+def _coerce(name: str, raw: str) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if name == "store":
+        return Path(raw).expanduser()
+    if name == "federation_allow":
+        return tuple(raw.split())
+    if kind == "bool":
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}")
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read settings from ``env`` (default ``os.environ``), then apply ``overrides``.
+
+    Raises:
+        ValueError: a variable that does not parse, naming the variable.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for name in SETTINGS:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = _coerce(name, raw)
+        except ValueError as exc:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()}: {exc}") from None
+    if "store" not in values:
+        values["store"] = default_store_path(env)
+    token_file = env.get(ENV_PREFIX + "UPDATE_TOKEN_FILE")
+    if token_file and "update_token" not in values:
+        values["update_token"] = Path(token_file).read_text(encoding="utf-8").strip() or None
+    return Settings(**values).with_overrides(**overrides)

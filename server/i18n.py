@@ -1,0 +1,137 @@
+"""English and Chinese for k2d3's pages: which language a request wants, and the UI strings.
+
+``?lang=en|zh`` wins (so a link can fix the language), then the ``Accept-Language`` header
+(RFC 9110 §12.5.4: the highest q-value among ``en*`` and ``zh*`` ranges), then English.
+Data labels come from the graph (``rdfs:label`` with ``@en``/``@zh``, see ``labels.py``); this
+module only holds the few strings of the page chrome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Request, request
+
+LANGS = ("en", "zh")
+DEFAULT_LANG = "en"
+
+#: UI strings, by key, in each language. Keys missing in a language fall back to English.
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "nav.label": "Site", "nav.home": "Home", "nav.sparql": "Query editor",
+        "nav.queries": "Queries", "nav.ontology": "Ontology", "nav.source": "Source",
+        "nav.dataset": "Dataset", "nav.dumps": "Dumps", "lang.other": "中文",
+        "footer.about": "k2d3: the claims of one article on vitamins K2 and D3, as linked data.",
+        "types": "Types", "definition": "Definition", "outgoing": "Statements",
+        "incoming": "Referenced by", "matches": "External matches", "formats": "Formats",
+        "evidence": "Evidence", "quotation": "Quotation in its paragraph",
+        "see_source": "See it in the source", "more": "More", "page": "Page",
+        "previous": "Previous", "next": "Next", "of": "of", "not_found": "Not found",
+        "not_found.text": "k2d3 knows nothing about this IRI.", "graph": "Graph",
+        "classes": "Classes", "object_properties": "Object properties",
+        "datatype_properties": "Datatype properties", "annotation_properties":
+        "Annotation properties", "other_properties": "Other properties",
+        "hierarchy": "Class hierarchy", "superclasses": "Superclasses", "subclasses":
+        "Subclasses", "equivalent": "Equivalent to", "restrictions": "Restrictions",
+        "domain": "Domain", "range": "Range", "in_domain_of": "In domain of",
+        "in_range_of": "In range of", "instances": "Instances", "alignments": "Alignments",
+        "superproperties": "Superproperties", "subproperties": "Subproperties",
+        "inverse": "Inverse of", "metadata": "Metadata", "source.cited_by": "Cited by",
+        "source.coverage": "Highlighted passages are quoted by claims in the graph.",
+        "home.title": "k2d3: should you take vitamin K2 with vitamin D3?",
+        "home.lead": "k2d3 is a knowledge graph of the claims, evidence and quotations of one "
+        "article, served as linked data with a SPARQL 1.1 endpoint.",
+        "home.explore": "Explore", "home.void": "Dataset description (VoID)",
+        "home.dumps": "Downloads (dumps)", "home.healthz": "Health check",
+        "dumps.title": "Dumps", "dumps.file": "File", "dumps.size": "Size",
+        "dumps.sha256": "SHA-256", "dumps.none": "No dumps were written for this store.",
+        "label": "Label", "iri": "IRI", "value": "Value", "property": "Property",
+    },
+    "zh": {
+        "nav.label": "站点", "nav.home": "首页", "nav.sparql": "查询编辑器",
+        "nav.queries": "预设查询", "nav.ontology": "本体", "nav.source": "原文",
+        "nav.dataset": "数据集", "nav.dumps": "数据下载", "lang.other": "English",
+        "footer.about": "k2d3:把一篇关于维生素 K2 与 D3 的文章中的论断发布为关联数据。",
+        "types": "类型", "definition": "定义", "outgoing": "陈述", "incoming": "被引用于",
+        "matches": "外部对应", "formats": "格式", "evidence": "证据",
+        "quotation": "引文及其所在段落", "see_source": "在原文中查看", "more": "更多",
+        "page": "页", "previous": "上一页", "next": "下一页", "of": "/",
+        "not_found": "未找到", "not_found.text": "k2d3 不认识这个 IRI。", "graph": "图",
+        "classes": "类", "object_properties": "对象属性", "datatype_properties": "数据属性",
+        "annotation_properties": "注释属性", "other_properties": "其他属性",
+        "hierarchy": "类层级", "superclasses": "父类", "subclasses": "子类",
+        "equivalent": "等价于", "restrictions": "限制", "domain": "定义域", "range": "值域",
+        "in_domain_of": "作为定义域的属性", "in_range_of": "作为值域的属性",
+        "instances": "实例", "alignments": "对齐", "superproperties": "父属性",
+        "subproperties": "子属性", "inverse": "逆属性", "metadata": "元数据",
+        "source.cited_by": "引用它的论断",
+        "source.coverage": "高亮的段落被图中的论断引用。",
+        "home.title": "k2d3:维生素 K2 应该与维生素 D3 一起服用吗?",
+        "home.lead": "k2d3 是一篇文章中的论断、证据和引文构成的知识图谱,以关联数据发布,"
+        "并提供 SPARQL 1.1 查询端点。",
+        "home.explore": "浏览", "home.void": "数据集描述(VoID)",
+        "home.dumps": "数据下载", "home.healthz": "健康检查", "dumps.title": "数据下载",
+        "dumps.file": "文件", "dumps.size": "大小", "dumps.sha256": "SHA-256",
+        "dumps.none": "这个存储没有生成数据下载文件。", "label": "标签", "iri": "IRI",
+        "value": "值", "property": "属性",
+    },
+}
+
+
+def _accept_language(header: str | None) -> str | None:
+    """The supported language with the highest q-value in an Accept-Language header."""
+    best: tuple[float, int, str] | None = None
+    for position, item in enumerate((header or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        q = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                q = float(params[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGS and q > 0 and (best is None or (q, -position) > best[:2]):
+            best = (q, -position, primary)
+    return best[2] if best else None
+
+
+def pick_lang(req: Request | None = None) -> str:
+    """``"en"`` or ``"zh"`` for this request: ``?lang=`` first, then Accept-Language."""
+    req = req if req is not None else request
+    asked = (req.args.get("lang") or "").lower().split("-")[0]
+    if asked in LANGS:
+        return asked
+    return _accept_language(req.headers.get("Accept-Language")) or DEFAULT_LANG
+
+
+def translate(key: str, lang: str) -> str:
+    """The UI string ``key`` in ``lang`` (English, then the key itself, as fallbacks)."""
+    return MESSAGES.get(lang, {}).get(key) or MESSAGES[DEFAULT_LANG].get(key, key)
+
+
+def with_lang(path: str, lang: str) -> str:
+    """``path`` with ``lang=zh`` added when the page is Chinese (English is the default)."""
+    if lang == DEFAULT_LANG or "lang=" in path:
+        return path
+    return path + ("&" if "?" in path else "?") + urlencode({"lang": lang})
+
+
+def _switch_url(req: Request, lang: str) -> str:
+    other = "en" if lang == "zh" else "zh"
+    args = [(k, v) for k, v in req.args.items(multi=True) if k != "lang"] + [("lang", other)]
+    return req.path + "?" + urlencode(args)
+
+
+def template_context() -> dict[str, Any]:
+    """Jinja globals for ``base.html``: lang, t(), href(), lang_switch (a context processor)."""
+    lang = pick_lang(request)
+    translate_: Callable[[str], str] = lambda key: translate(key, lang)  # noqa: E731
+    return {
+        "lang": lang,
+        "t": translate_,
+        "href": lambda path: with_lang(path, lang),
+        "lang_switch": _switch_url(request, lang),
+    }

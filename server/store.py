@@ -1,0 +1,151 @@
+"""The on-disk Oxigraph store: the only module that opens a pyoxigraph ``Store``.
+
+Layout of the store folder (``K2D3_STORE``)::
+
+    current -> data-<stamp>   symlink to the live RocksDB folder, swapped atomically by a build
+    data-<stamp>/             RocksDB folders; the newest two are kept
+    version                   a token that changes with every write (the HTTP ETag)
+    lock                      writers (build, SPARQL Update, Graph Store writes) hold it with flock
+
+Readers open the live folder read-only, so any number of server processes can query at once;
+a reader reopens when the version token has changed. Writers take the lock, open the live folder
+read-write, flush, close and bump the version, so a write is durable once acknowledged.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pyoxigraph import Store
+
+KEEP_DATA_DIRS = 2
+
+
+class StoreMissing(FileNotFoundError):
+    """The store folder holds no built store yet (run ``k2d3 build``)."""
+
+
+def live_dir(root: Path) -> Path:
+    """The RocksDB folder the ``current`` symlink points at."""
+    link = root / "current"
+    if not link.is_symlink() and not link.is_dir():
+        raise StoreMissing(f"no store at {root}: run `k2d3 build --store {root}`")
+    return link.resolve()
+
+
+def exists(root: Path) -> bool:
+    try:
+        live_dir(root)
+    except StoreMissing:
+        return False
+    return True
+
+
+def read_version(root: Path) -> str:
+    """The store's version token ("" when it was never built)."""
+    try:
+        return (root / "version").read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return ""
+
+
+def _write_version(root: Path) -> str:
+    token = f"{time.time_ns():x}-{uuid.uuid4().hex[:8]}"
+    tmp = root / f".version.{os.getpid()}"
+    tmp.write_text(token, encoding="ascii")
+    os.replace(tmp, root / "version")
+    return token
+
+
+@contextmanager
+def write_lock(root: Path) -> Iterator[None]:
+    """Hold the store's writer lock (across processes) for the duration of the block."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def writer(root: Path) -> Iterator[Store]:
+    """Open the live store read-write under the lock; flush and bump the version on success."""
+    with write_lock(root):
+        store = Store(str(live_dir(root)))
+        try:
+            yield store
+            store.flush()
+        finally:
+            del store
+        _write_version(root)
+
+
+def new_data_dir(root: Path) -> Path:
+    """A fresh, empty RocksDB folder for a build to fill before :func:`swap_in`."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"data-{time.time_ns():x}"
+    path.mkdir()
+    return path
+
+
+def swap_in(root: Path, data: Path) -> str:
+    """Point ``current`` at ``data`` atomically, bump the version and prune old folders.
+
+    The caller holds :func:`write_lock`. Returns the new version token.
+    """
+    tmp_link = root / f".current.{os.getpid()}"
+    if tmp_link.is_symlink():
+        tmp_link.unlink()
+    tmp_link.symlink_to(data.name)
+    os.replace(tmp_link, root / "current")
+    token = _write_version(root)
+    olds = sorted(p for p in root.glob("data-*") if p.is_dir() and p != data)
+    for old in olds[: max(0, len(olds) - (KEEP_DATA_DIRS - 1))]:
+        _remove_tree(old)
+    return token
+
+
+def _remove_tree(path: Path) -> None:
+    for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if child.is_dir() and not child.is_symlink():
+            child.rmdir()
+        else:
+            child.unlink()
+    path.rmdir()
+
+
+class StoreReader:
+    """A per-process, thread-safe read-only handle that follows the store's version.
+
+    ``get()`` returns a ``Store`` opened read-only on the live folder, reopening it when another
+    process (a build or a write) has changed the version since it was opened.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        self._version: str | None = None
+
+    def version(self) -> str:
+        return read_version(self.root)
+
+    def get(self) -> Store:
+        version = read_version(self.root)
+        store = self._store
+        if store is not None and version == self._version:
+            return store
+        with self._lock:
+            if self._store is None or version != self._version:
+                self._store = Store.read_only(str(live_dir(self.root)))
+                self._version = version
+            return self._store

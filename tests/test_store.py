@@ -1,0 +1,85 @@
+"""server/store.py: the live-folder swap, the version token, the writer lock, reader reopening."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, Store
+
+from server import store
+
+EX = "http://example.org/"
+
+
+def _make(root: Path, value: str) -> str:
+    with store.write_lock(root):
+        data = store.new_data_dir(root)
+        db = Store(str(data))
+        db.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal(value), NamedNode(EX + "g")))
+        db.flush()
+        del db
+        return store.swap_in(root, data)
+
+
+def _values(db: Store) -> set[str]:
+    return {q.object.value for q in db.quads_for_pattern(None, None, None, None)}
+
+
+def test_missing_store_says_how_to_build(tmp_path: Path) -> None:
+    with pytest.raises(store.StoreMissing, match="k2d3 build"):
+        store.live_dir(tmp_path / "nowhere")
+    assert not store.exists(tmp_path / "nowhere")
+    assert store.read_version(tmp_path / "nowhere") == ""
+
+
+def test_swap_changes_version_and_keeps_two_folders(tmp_path: Path) -> None:
+    versions = [_make(tmp_path, str(i)) for i in range(4)]
+    assert len(set(versions)) == 4
+    assert store.read_version(tmp_path) == versions[-1]
+    assert len(list(tmp_path.glob("data-*"))) == store.KEEP_DATA_DIRS
+    assert _values(store.StoreReader(tmp_path).get()) == {"3"}
+
+
+def test_reader_follows_writes_and_builds(tmp_path: Path) -> None:
+    _make(tmp_path, "first")
+    reader = store.StoreReader(tmp_path)
+    before = reader.get()
+    assert reader.get() is before, "no change, no reopen"
+    with store.writer(tmp_path) as db:
+        db.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal("written"),
+                    NamedNode(EX + "g")))
+    assert reader.version() != ""
+    assert _values(reader.get()) == {"first", "written"}
+    _make(tmp_path, "rebuilt")
+    assert _values(reader.get()) == {"rebuilt"}
+
+
+def test_failed_write_keeps_version(tmp_path: Path) -> None:
+    version = _make(tmp_path, "kept")
+    with pytest.raises(RuntimeError), store.writer(tmp_path):
+        raise RuntimeError("boom")
+    assert store.read_version(tmp_path) == version
+
+
+def _hold_lock(root: str, ready, release) -> None:  # type: ignore[no-untyped-def]
+    with store.write_lock(Path(root)):
+        ready.set()
+        release.wait(10)
+
+
+def test_write_lock_excludes_other_processes(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(tmp_path), ready, release))
+    holder.start()
+    assert ready.wait(30)
+    started = time.monotonic()
+    threading.Timer(0.5, release.set).start()
+    with store.write_lock(tmp_path):
+        waited = time.monotonic() - started
+    holder.join(10)
+    assert waited >= 0.4, "the second writer must wait for the first"
