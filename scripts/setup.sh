@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
+# apt_install COMMAND:PACKAGE ...  installs PACKAGE where COMMAND is not on the PATH.
 apt_install() {
   local missing=()
-  for pkg in "$@"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
@@ -23,7 +24,7 @@ apt_install() {
 
 if [ $want_test -eq 1 ]; then
   # HermiT (owlready2) needs a JRE; page tests need Chromium; the benchmark needs wrk.
-  apt_install default-jre-headless chromium wrk
+  apt_install java:default-jre-headless chromium:chromium wrk:wrk
 fi
 
 PY=${PYTHON:-python3}

@@ -22,7 +22,7 @@ from pyoxigraph import (
     parse,
 )
 
-from . import sources, store
+from . import dumps, sources, store
 from .config import Settings
 from .namespaces import DEFAULT_BASE, Namespaces
 
@@ -133,15 +133,19 @@ def build(settings: Settings, *, validate: bool = True) -> BuildReport:
             for quads in graphs.values():
                 new.bulk_extend(quads)
             new.bulk_extend(_user_quads(root, owned))
-            void = void_quads(new, ns)
+            graph_iris = sorted(g.value for g in new.named_graphs() if isinstance(g, NamedNode))
+            void = void_quads(new, ns) + dumps.void_quads(ns, graph_iris)
             new.bulk_extend(void)
             new.flush()
             new.optimize()
+            dumps.write_dumps(new, dumps.dir_for(root, data_dir), ns)
             del new
         except BaseException:
             shutil.rmtree(data_dir, ignore_errors=True)
+            shutil.rmtree(dumps.dir_for(root, data_dir), ignore_errors=True)
             raise
         version = store.swap_in(root, data_dir)
+        dumps.prune(root)
         (root / FINGERPRINT_FILE).write_text(_fingerprint(settings), encoding="ascii")
     counts = {name: len(quads) for name, quads in graphs.items()} | {"void": len(void)}
     return BuildReport(root, version, counts, time.perf_counter() - started)

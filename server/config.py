@@ -62,8 +62,11 @@ class Settings:
         return Namespaces(base)
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        """A copy with the given (non-``None``) values replaced."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """A copy with the given (non-``None``) values replaced (``store`` may be a string)."""
+        values = {k: v for k, v in overrides.items() if v is not None}
+        if "store" in values:
+            values["store"] = Path(values["store"]).expanduser()
+        return replace(self, **values)
 
 
 SETTINGS = tuple(f.name for f in fields(Settings))

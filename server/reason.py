@@ -12,6 +12,7 @@ is current. The file holds what a SPARQL user would otherwise need a reasoner fo
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -25,13 +26,20 @@ HEADER = (
 )
 
 
-class InconsistentOntology(Exception):
+class ReasonerError(Exception):
+    """HermiT could not run, or found a problem."""
+
+
+class InconsistentOntology(ReasonerError):
     """HermiT found the ontology and data inconsistent."""
 
 
 def _hermit(asserted: rdflib.Graph) -> rdflib.Graph:
     """Run HermiT over ``asserted``; return the triples owlready2 stored as inferences."""
     import owlready2  # imported here: only reasoning needs it (and Java)
+
+    if shutil.which("java") is None:
+        raise ReasonerError("HermiT needs Java: install a JRE (Debian: default-jre-headless)")
 
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "asserted.nt"
@@ -44,7 +52,7 @@ def _hermit(asserted: rdflib.Graph) -> rdflib.Graph:
                     world, infer_property_values=True, debug=0
                 )
         except owlready2.OwlReadyInconsistentOntologyError as exc:
-            raise InconsistentOntology(str(exc)) from None
+            raise InconsistentOntology(f"inconsistent: {exc}") from None
         out = Path(tmp) / "inferred.nt"
         world.get_ontology("http://inferrences/").save(file=str(out), format="ntriples")
         inferred = rdflib.Graph()
