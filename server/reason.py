@@ -45,12 +45,11 @@ def _hermit(asserted: rdflib.Graph) -> rdflib.Graph:
         source = Path(tmp) / "asserted.nt"
         asserted.serialize(source, format="nt", encoding="utf-8")
         world = owlready2.World()
-        onto = world.get_ontology(source.as_uri()).load()
+        world.get_ontology(source.as_uri()).load()
         try:
-            with onto:
-                owlready2.sync_reasoner_hermit(
-                    world, infer_property_values=True, debug=0
-                )
+            # Outside ``with onto:``, owlready2 keeps the inferences apart, in the ontology
+            # http://inferrences/, which is what is published.
+            owlready2.sync_reasoner_hermit(world, infer_property_values=True, debug=0)
         except owlready2.OwlReadyInconsistentOntologyError as exc:
             raise InconsistentOntology(f"inconsistent: {exc}") from None
         out = Path(tmp) / "inferred.nt"
@@ -98,9 +97,9 @@ def materialise(asserted: rdflib.Graph, hermit: rdflib.Graph) -> rdflib.Graph:
         s for s in both.subjects(RDF.type, OWL.NamedIndividual) if isinstance(s, URIRef)
     } | {s for s, o in both.subject_objects(RDF.type) if o in classes and isinstance(s, URIRef)}
     for ind in individuals:
-        direct = {c for c in both.objects(ind, RDF.type) if c in classes}
+        direct = {c for c in both.objects(ind, RDF.type) if isinstance(c, URIRef) and c in classes}
         for cls in set(direct):
-            direct |= ancestors(cls)  # type: ignore[arg-type]
+            direct |= ancestors(cls)
         for cls in direct - {OWL.Thing}:
             out.add((ind, RDF.type, cls))
     for s, p, o in hermit:

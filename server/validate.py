@@ -1,0 +1,369 @@
+"""Validation of k2d3's sources: SHACL, quotations, external identifiers and check queries.
+
+Every check is a pure function over rdflib graphs (plus the article text or the identifiers
+table), so the tests can run each one on the real data and on a deliberately broken copy.
+``validate_all`` runs them all for ``k2d3 validate``. OWL consistency and classification with
+HermiT live in ``server.reason``.
+"""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph
+import pyshacl
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import RDF, SH, SKOS
+
+from server import paths
+
+K2D3_BASE = "https://w3id.org/k2d3/"
+K2D3 = K2D3_BASE + "ontology#"
+OA = "http://www.w3.org/ns/oa#"
+SOURCE_ARTICLE_URL = "https://sciencebasedmedicine.org/should-you-take-vitamin-k-with-your-vitamin-d/"
+
+#: Namespaces of standard vocabularies: their IRIs are not external identifiers.
+STANDARD_NAMESPACES = (
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "http://www.w3.org/2000/01/rdf-schema#",
+    "http://www.w3.org/2002/07/owl#",
+    "http://www.w3.org/2001/XMLSchema#",
+    "http://www.w3.org/2004/02/skos/core#",
+    "http://purl.org/dc/terms/",
+    "http://purl.org/dc/elements/1.1/",
+    "http://www.w3.org/ns/prov#",
+    "http://www.w3.org/ns/oa#",
+    "http://www.w3.org/ns/shacl#",
+    "https://schema.org/",
+    "http://schema.org/",
+    "http://rdfs.org/ns/void#",
+    "http://www.w3.org/ns/sparql-service-description#",
+    "http://www.w3.org/ns/dcat#",
+    "http://purl.org/vocab/vann/",
+    "https://w3id.org/biolink/vocab/",
+)
+
+#: Single IRIs that are allowed although they are neither k2d3's nor a standard namespace's.
+ALLOWED_IRIS = frozenset({
+    "https://creativecommons.org/licenses/by/4.0/",
+    SOURCE_ARTICLE_URL,
+    "http://terminology.hl7.org/CodeSystem/certainty-rating",
+})
+
+#: Alignment terms that shared/MODELLING.md names for the ontology (SEPIO), outside the table.
+ALIGNMENT_TERMS = frozenset(
+    "http://purl.obolibrary.org/obo/SEPIO_" + n
+    for n in ("0000000", "0000002", "0000007", "0000008", "0000009", "0000085", "0000132",
+              "0000431")
+)
+
+_OBO_PREFIXES = {"CHEBI", "MONDO", "DOID", "NCIT", "HP", "OBI", "MAXO", "FOODON", "STATO", "SEPIO",
+                 "ECO", "UBERON"}
+_CURIE_BASES = {
+    "MESH": "http://id.nlm.nih.gov/mesh/",
+    "UNIPROT": "http://purl.uniprot.org/uniprot/",
+    "DOI": "https://doi.org/",
+    "PMID": "https://pubmed.ncbi.nlm.nih.gov/",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One SHACL validation result."""
+
+    focus: str
+    path: str | None
+    component: str
+    message: str
+    severity: str
+    value: str | None = None
+
+    @property
+    def component_name(self) -> str:
+        """The constraint component's local name, e.g. ``MinCountConstraintComponent``."""
+        return self.component.rsplit("#", 1)[-1]
+
+    def __str__(self) -> str:
+        return f"{self.component_name} at {self.focus} {self.path or '-'}: {self.message}"
+
+
+@dataclass
+class Report:
+    """Everything ``validate_all`` found; ``ok`` when nothing."""
+
+    shacl: list[Violation] = field(default_factory=list)
+    quotations: list[str] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+    checks: dict[str, list[tuple]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.shacl or self.quotations or self.identifiers or self.checks)
+
+    def lines(self) -> list[str]:
+        """Human-readable lines, one per problem."""
+        out = [f"SHACL: {v}" for v in self.shacl]
+        out += [f"quotation: {e}" for e in self.quotations]
+        out += [f"identifier: {e}" for e in self.identifiers]
+        for name, rows in self.checks.items():
+            out += [f"check {name}: {' '.join(map(str, row))}" for row in rows]
+        return out
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def load_turtle(files: Iterable[Path]) -> Graph:
+    """Parse Turtle files into one graph."""
+    graph = Graph()
+    for path in files:
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def load_ontology() -> Graph:
+    return load_turtle([paths.ontology_dir() / "k2d3.ttl"])
+
+
+def load_shapes() -> Graph:
+    return load_turtle([paths.ontology_dir() / "shapes.ttl"])
+
+
+def load_graph_data(directory: Path | None = None) -> Graph:
+    """All ``*.ttl`` files of ``graph_data/`` (not its subfolders) in one graph."""
+    directory = directory or paths.graph_data_dir()
+    return load_turtle(sorted(directory.glob("*.ttl")))
+
+
+def read_article(path: Path | None = None) -> str:
+    """The source article's text, NFC-normalised."""
+    text = (path or paths.source_article()).read_text(encoding="utf-8")
+    return unicodedata.normalize("NFC", text)
+
+
+def _as_graph(data: Dataset | Graph) -> Graph:
+    """A plain graph holding every triple of ``data`` (a Dataset's graphs merged)."""
+    if isinstance(data, Dataset):
+        merged = Graph()
+        for s, p, o, _ in data.quads((None, None, None, None)):
+            merged.add((s, p, o))
+        return merged
+    return data
+
+
+# --- SHACL ---------------------------------------------------------------------------------
+
+
+def shacl_violations(
+    data_graph: Graph, shapes_graph: Graph, ontology_graph: Graph
+) -> list[Violation]:
+    """Validate ``data_graph`` against the shapes, with the ontology mixed in for class targets.
+
+    Uses pyshacl without inference: the ontology supplies ``rdfs:subClassOf`` for
+    ``sh:targetClass`` and ``sh:class``; nothing is entailed beyond that.
+    """
+    _, results, _ = pyshacl.validate(
+        data_graph,
+        shacl_graph=shapes_graph,
+        ont_graph=ontology_graph,
+        inference="none",
+        advanced=True,
+        allow_warnings=False,
+    )
+    out = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        path = results.value(result, SH.resultPath)
+        value = results.value(result, SH.value)
+        out.append(Violation(
+            focus=str(results.value(result, SH.focusNode)),
+            path=str(path) if isinstance(path, URIRef) else None,
+            component=str(results.value(result, SH.sourceConstraintComponent)),
+            message=str(results.value(result, SH.resultMessage) or ""),
+            severity=str(results.value(result, SH.resultSeverity)).rsplit("#", 1)[-1],
+            value=None if value is None else str(value),
+        ))
+    return sorted(out, key=lambda v: (v.focus, v.path or "", v.component))
+
+
+# --- quotations ----------------------------------------------------------------------------
+
+
+def _occurrences(text: str, needle: str) -> list[int]:
+    found, start = [], text.find(needle)
+    while start >= 0:
+        found.append(start)
+        start = text.find(needle, start + 1)
+    return found
+
+
+def quotation_errors(graph: Graph, article_text: str) -> list[str]:
+    """Check every ``oa:TextQuoteSelector`` against the article.
+
+    ``oa:exact`` must be a verbatim substring of the NFC-normalised article; when it occurs more
+    than once, ``oa:prefix`` and/or ``oa:suffix`` must be present, match the text around an
+    occurrence and leave exactly one. Every annotation must reach a selector through
+    ``oa:hasTarget``/``oa:hasSelector``. Returns one message per problem.
+    """
+    text = unicodedata.normalize("NFC", article_text)
+    exact_p, prefix_p, suffix_p = (URIRef(OA + n) for n in ("exact", "prefix", "suffix"))
+    errors = []
+    for sel in sorted(set(graph.subjects(RDF.type, URIRef(OA + "TextQuoteSelector")))):
+        exacts = list(graph.objects(sel, exact_p))
+        if len(exacts) != 1:
+            errors.append(f"{sel}: has {len(exacts)} oa:exact values, needs 1")
+            continue
+        exact = str(exacts[0])
+        if unicodedata.normalize("NFC", exact) != exact:
+            errors.append(f"{sel}: oa:exact is not in Unicode NFC")
+        hits = _occurrences(text, unicodedata.normalize("NFC", exact))
+        if not hits:
+            errors.append(f"{sel}: oa:exact not found in the article: {exact[:40]!r}")
+            continue
+        prefix = graph.value(sel, prefix_p)
+        suffix = graph.value(sel, suffix_p)
+        matching = [
+            i for i in hits
+            if (prefix is None or text[:i].endswith(str(prefix)))
+            and (suffix is None or text[i + len(exact):].startswith(str(suffix)))
+        ]
+        if not matching:
+            errors.append(f"{sel}: oa:prefix/oa:suffix match no occurrence of oa:exact")
+        elif len(matching) > 1:
+            errors.append(f"{sel}: oa:exact occurs {len(matching)} times; "
+                          "add oa:prefix/oa:suffix to pick one")
+    target_p, selector_p = URIRef(OA + "hasTarget"), URIRef(OA + "hasSelector")
+    for ann in sorted(set(graph.subjects(RDF.type, URIRef(OA + "Annotation")))):
+        selectors = [s for t in graph.objects(ann, target_p) for s in graph.objects(t, selector_p)]
+        if not any((s, exact_p, None) in graph for s in selectors):
+            errors.append(f"{ann}: no oa:hasTarget/oa:hasSelector/oa:exact chain")
+    return errors
+
+
+# --- external identifiers ------------------------------------------------------------------
+
+
+def curie_to_iri(curie: str) -> str:
+    """``CHEBI:27300`` -> OBO PURL, ``MESH:D014807`` -> id.nlm.nih.gov, DOI/PMID -> resolvers."""
+    prefix, _, local = curie.partition(":")
+    if prefix in _OBO_PREFIXES:
+        return f"http://purl.obolibrary.org/obo/{prefix}_{local}"
+    if prefix in _CURIE_BASES:
+        return _CURIE_BASES[prefix] + local
+    raise ValueError(f"unknown identifier prefix in {curie!r}")
+
+
+def read_identifiers(path: Path) -> dict[str, str]:
+    """Map each identifier IRI in ``identifiers.tsv`` to its row's status."""
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
+    statuses: dict[str, str] = {}
+    for row in csv.DictReader(lines, delimiter="\t"):
+        curies = [row["preferred"], *row["others"].split()] if row["preferred"] else []
+        for curie in curies:
+            statuses.setdefault(curie_to_iri(curie), row["status"])
+    return statuses
+
+
+def is_external(iri: str) -> bool:
+    """True for an IRI that is neither k2d3's, nor a standard vocabulary's, nor allowed."""
+    return not (
+        iri.startswith(K2D3_BASE)
+        or iri.startswith(STANDARD_NAMESPACES)
+        or iri in ALLOWED_IRIS
+        or iri in ALIGNMENT_TERMS
+    )
+
+
+def identifier_errors(graph: Graph, identifiers_tsv_path: Path) -> list[str]:
+    """Every external IRI must be in identifiers.tsv and be used as its status allows.
+
+    unverified identifiers are never used; nearest and probable ones never with
+    ``skos:exactMatch``; a resource linked to a probable identifier says how it was identified
+    (``k2d3:identificationBasis``).
+    """
+    statuses = read_identifiers(identifiers_tsv_path)
+    errors = []
+    iris = {t for triple in graph for t in triple if isinstance(t, URIRef)}
+    for iri in sorted(str(i) for i in iris):
+        if not is_external(iri):
+            continue
+        status = statuses.get(iri)
+        if status is None:
+            errors.append(f"{iri}: not in identifiers.tsv")
+        elif status == "unverified":
+            errors.append(f"{iri}: marked unverified in identifiers.tsv, must not be used")
+    basis = URIRef(K2D3 + "identificationBasis")
+    for s, o in graph.subject_objects(SKOS.exactMatch):
+        status = statuses.get(str(o))
+        if status in ("nearest", "probable", "unverified"):
+            errors.append(f"{s} skos:exactMatch {o}: identifier is {status}, not verified")
+    for s, _, o in graph:
+        if statuses.get(str(o)) == "probable" and (s, basis, None) not in graph:
+            errors.append(f"{s} links the probable identifier {o} without k2d3:identificationBasis")
+    return errors
+
+
+# --- check queries -------------------------------------------------------------------------
+
+
+def check_queries(directory: Path | None = None) -> dict[str, str]:
+    """The check queries by name (file stem), read from ``queries/checks/``."""
+    directory = directory or paths.checks_dir()
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.rq"))}
+
+
+def to_store(graph: Graph) -> pyoxigraph.Store:
+    """An in-memory Oxigraph store holding ``graph`` (the engine the server queries with)."""
+    store = pyoxigraph.Store()
+    data = graph.serialize(format="nt", encoding="utf-8")
+    store.load(data, format=pyoxigraph.RdfFormat.N_TRIPLES)
+    return store
+
+
+def run_checks(graph: Graph, directory: Path | None = None) -> dict[str, list[tuple]]:
+    """Run every check query on ``graph`` (ontology + graph data) with Oxigraph; rows per check.
+
+    Each row is a tuple of the bound values as N-Triples terms (``None`` when unbound).
+    """
+    store = to_store(graph)
+    out: dict[str, list[tuple]] = {}
+    for name, text in check_queries(directory).items():
+        solutions = store.query(text)
+        out[name] = [
+            tuple(None if term is None else str(term) for term in solution)
+            for solution in solutions  # type: ignore[union-attr]
+        ]
+    return out
+
+
+def check_query_failures(graph: Graph, directory: Path | None = None) -> dict[str, list[tuple]]:
+    """The check queries that return rows on ``graph``, with their rows (empty dict: all pass)."""
+    return {name: rows for name, rows in run_checks(graph, directory).items() if rows}
+
+
+# --- everything ----------------------------------------------------------------------------
+
+
+def validate_all(
+    data: Dataset | Graph | None = None,
+    ontology: Graph | None = None,
+    shapes: Graph | None = None,
+    article_text: str | None = None,
+    identifiers_tsv: Path | None = None,
+) -> Report:
+    """Run every validation on the graph data (default: the shipped sources)."""
+    data_graph = load_graph_data() if data is None else _as_graph(data)
+    ontology = load_ontology() if ontology is None else ontology
+    shapes = load_shapes() if shapes is None else shapes
+    article_text = read_article() if article_text is None else article_text
+    identifiers_tsv = identifiers_tsv or paths.identifiers_table()
+    union = data_graph + ontology
+    return Report(
+        shacl=shacl_violations(data_graph, shapes, ontology),
+        quotations=quotation_errors(data_graph, article_text),
+        identifiers=identifier_errors(union, identifiers_tsv),
+        checks=check_query_failures(union),
+    )
