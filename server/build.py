@@ -11,6 +11,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pyoxigraph import (
     Literal,
@@ -41,7 +42,7 @@ class BuildReport:
     seconds: float
 
 
-def rebase_term(term, base: str):  # type: ignore[no-untyped-def]
+def rebase_term(term: Any, base: str) -> Any:
     """Rewrite a term minted under the default base so that it lives under ``base``.
 
     IRIs and literal values both: canned query texts and ``sh:namespace`` literals name the

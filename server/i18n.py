@@ -39,6 +39,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "in_range_of": "In range of", "instances": "Instances", "alignments": "Alignments",
         "superproperties": "Superproperties", "subproperties": "Subproperties",
         "inverse": "Inverse of", "metadata": "Metadata", "source.cited_by": "Cited by",
+        "source.title": "The source: Should you take vitamin K with your vitamin D?",
         "source.coverage": "Highlighted passages are quoted by claims in the graph.",
         "home.title": "k2d3: should you take vitamin K2 with vitamin D3?",
         "home.lead": "k2d3 is a knowledge graph of the claims, evidence and quotations of one "
@@ -67,6 +68,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "instances": "实例", "alignments": "对齐", "superproperties": "父属性",
         "subproperties": "子属性", "inverse": "逆属性", "metadata": "元数据",
         "source.cited_by": "引用它的论断",
+        "source.title": "原文:维生素 K 应该与维生素 D 一起服用吗?",
         "source.coverage": "高亮的段落被图中的论断引用。",
         "home.title": "k2d3:维生素 K2 应该与维生素 D3 一起服用吗?",
         "home.lead": "k2d3 是一篇文章中的论断、证据和引文构成的知识图谱,以关联数据发布,"
@@ -112,17 +114,21 @@ def translate(key: str, lang: str) -> str:
     return MESSAGES.get(lang, {}).get(key) or MESSAGES[DEFAULT_LANG].get(key, key)
 
 
-def with_lang(path: str, lang: str) -> str:
-    """``path`` with ``lang=zh`` added when the page is Chinese (English is the default)."""
-    if lang == DEFAULT_LANG or "lang=" in path:
-        return path
-    return path + ("&" if "?" in path else "?") + urlencode({"lang": lang})
+def with_lang(path: str, lang: str, root: str = "") -> str:
+    """A local link: ``root`` (the app's mount point) + ``path``, with ``lang=zh`` added when
+    the page is Chinese (English is the default), before any ``#fragment``."""
+    path, hash_, fragment = path.partition("#")
+    if path.startswith("/"):
+        path = root + path
+    if lang != DEFAULT_LANG and "lang=" not in path:
+        path += ("&" if "?" in path else "?") + urlencode({"lang": lang})
+    return path + hash_ + fragment
 
 
 def _switch_url(req: Request, lang: str) -> str:
     other = "en" if lang == "zh" else "zh"
     args = [(k, v) for k, v in req.args.items(multi=True) if k != "lang"] + [("lang", other)]
-    return req.path + "?" + urlencode(args)
+    return req.script_root + req.path + "?" + urlencode(args)
 
 
 def template_context() -> dict[str, Any]:
@@ -132,6 +138,6 @@ def template_context() -> dict[str, Any]:
     return {
         "lang": lang,
         "t": translate_,
-        "href": lambda path: with_lang(path, lang),
+        "href": lambda path: with_lang(path, lang, request.script_root),
         "lang_switch": _switch_url(request, lang),
     }

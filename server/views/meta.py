@@ -1,5 +1,65 @@
-"""Placeholder blueprint: being written."""
+"""Site-wide pages: the home page, ``/healthz``, ``/.well-known/void`` and the dumps.
 
-from flask import Blueprint
+Also installs the template context every page shares (``lang``, ``t``, ``href``: see
+``i18n.template_context``) for the whole app, so any blueprint can extend ``base.html``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, send_file
+
+from .. import dumps, i18n, linked_data
+from ..store import StoreMissing
 
 bp = Blueprint("meta", __name__)
+bp.app_context_processor(i18n.template_context)
+
+
+@bp.get("/")
+def home() -> str:
+    """What k2d3 is, and where to go from here."""
+    ns = current_app.config["K2D3_SETTINGS"].ns
+    return render_template(
+        "home.html", nav_active="home", site=linked_data.site_url(), ns=ns,
+        ontology=linked_data.local_path(ns.ontology, ns),
+        dataset=linked_data.local_path(ns.dataset, ns))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """200 with the store version when the store answers a query, else 503 (for probes)."""
+    reader = current_app.extensions["k2d3_store"]
+    try:
+        store = reader.get()
+        answered = bool(store.query("ASK { }"))
+    except (StoreMissing, OSError) as exc:
+        return jsonify(status="unavailable", error=str(exc)), 503
+    return jsonify(status="ok" if answered else "unavailable", version=reader.version()), 200
+
+
+@bp.get("/.well-known/void")
+def well_known_void() -> Response:
+    """The VoID description (RFC 8615 well-known URI, VoID §7.2): the dataset IRI's document."""
+    ns = current_app.config["K2D3_SETTINGS"].ns
+    from .resources import serve_iri
+
+    return serve_iri(ns.dataset, path=linked_data.local_path(ns.dataset, ns))
+
+
+@bp.get("/dumps/")
+def dump_listing() -> str:
+    """The build's dumps with sizes and SHA-256 checksums."""
+    folder = dumps.current_dir(current_app.config["K2D3_SETTINGS"].store)
+    files = dumps.listing(folder) if folder is not None else []
+    return render_template("dumps.html", files=files, nav_active="dataset")
+
+
+@bp.get("/dumps/<name>")
+def dump_file(name: str) -> Response:
+    """One dump file (gzip files are sent as they are, ``Content-Type`` by their content)."""
+    folder = dumps.current_dir(current_app.config["K2D3_SETTINGS"].store)
+    path = dumps.file_path(folder, name) if folder is not None else None
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype=dumps.media_type(name), download_name=name, etag=True,
+                     max_age=300)
