@@ -32,7 +32,7 @@ LINKED_DATASETS = {
 
 def _count(store: Store, query: str, graphs: list[NamedNode]) -> int:
     rows = list(store.query(query, default_graph=graphs))  # type: ignore[arg-type]
-    return int(rows[0]["n"].value) if rows else 0  # type: ignore[index, union-attr]
+    return int(rows[0]["n"].value) if rows else 0
 
 
 def _int(n: int) -> Literal:
@@ -67,8 +67,8 @@ def _partitions(store: Store, ds: NamedNode, graphs: list[NamedNode], out: list[
         part = NamedNode(f"{base}/class-partition/{i + 1}")
         out += [
             Quad(ds, NamedNode(VOID + "classPartition"), part, graph),
-            Quad(part, NamedNode(VOID + "class"), row["c"], graph),  # type: ignore[index]
-            Quad(part, NamedNode(VOID + "entities"), _int(int(row["n"].value)), graph),  # type: ignore[index]
+            Quad(part, NamedNode(VOID + "class"), row["c"], graph),
+            Quad(part, NamedNode(VOID + "entities"), _int(int(row["n"].value)), graph),
         ]
     props = store.query(
         "SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p ORDER BY ?p",
@@ -78,8 +78,8 @@ def _partitions(store: Store, ds: NamedNode, graphs: list[NamedNode], out: list[
         part = NamedNode(f"{base}/property-partition/{i + 1}")
         out += [
             Quad(ds, NamedNode(VOID + "propertyPartition"), part, graph),
-            Quad(part, NamedNode(VOID + "property"), row["p"], graph),  # type: ignore[index]
-            Quad(part, NamedNode(VOID + "triples"), _int(int(row["n"].value)), graph),  # type: ignore[index]
+            Quad(part, NamedNode(VOID + "property"), row["p"], graph),
+            Quad(part, NamedNode(VOID + "triples"), _int(int(row["n"].value)), graph),
         ]
 
 

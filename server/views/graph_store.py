@@ -1,5 +1,156 @@
-"""Placeholder blueprint: being written."""
+"""``/store``: the SPARQL 1.1 Graph Store HTTP Protocol.
 
-from flask import Blueprint
+https://www.w3.org/TR/sparql11-http-rdf-update/ : indirect identification with ``?graph=<iri>``
+or ``?default`` (section 4.2), direct identification for graphs named by URLs under
+``/store/`` (4.1); GET, HEAD, PUT, POST (RDF payload or ``multipart/form-data``, 5.5), DELETE;
+POST to the graph store itself creates a new graph and answers 201 with its ``Location``
+(5.5). Writes need the update token and go through the store's writer lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, request
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
+
+from .. import execute, protocol
+from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
+from ..negotiation import GRAPH_TYPES, content_type, negotiate, rdf_format
+from ..store import writer
+from .sparql import reader, settings
 
 bp = Blueprint("graph_store", __name__)
+
+Graph = NamedNode | DefaultGraph
+METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
+
+
+def _base() -> str:
+    return (settings().public_url or request.host_url).rstrip("/") + "/"
+
+
+def _target(path: str | None) -> Graph | None:
+    """The graph a request names (``None``: the graph store itself)."""
+    if path is not None:
+        return NamedNode(_base() + "store/" + path)
+    has_default, graphs = "default" in request.args, request.args.getlist("graph")
+    if has_default and graphs:
+        raise BadRequest("give either ?default or ?graph=, not both")
+    if len(graphs) > 1:
+        raise BadRequest("the `graph` parameter is given more than once")
+    if has_default:
+        return DefaultGraph()
+    if graphs:
+        if not graphs[0] or any(c in graphs[0] for c in '<>" {}|\\^`'):
+            raise BadRequest(f"not an IRI: {graphs[0]!r}")
+        return NamedNode(graphs[0])
+    return None
+
+
+def _exists(store: Store, graph: Graph) -> bool:
+    return isinstance(graph, DefaultGraph) or store.contains_named_graph(graph)
+
+
+@bp.route("/store", methods=METHODS)
+@bp.route("/store/<path:path>", methods=METHODS)
+def graph_store(path: str | None = None) -> Response:
+    """Dispatch on the method (see the module docstring)."""
+    graph = _target(path)
+    if request.method in {"GET", "HEAD"}:
+        return _get(graph)
+    protocol.authorize_write(settings().update_token, request.headers.get("Authorization"))
+    if graph is None:
+        if request.method != "POST":
+            raise BadRequest("name a graph with ?graph= or ?default (or POST to create one)")
+        return _create()
+    if request.method == "DELETE":
+        return _delete(graph)
+    quads = _payload(graph)
+    with writer(settings().store) as store:
+        existed = _exists(store, graph)
+        if request.method == "PUT":
+            _clear(store, graph)
+        if not isinstance(graph, DefaultGraph):
+            store.add_graph(graph)
+        store.extend(quads)
+    return Response(status=204 if existed else 201)
+
+
+def _get(graph: Graph | None) -> Response:
+    if graph is None:
+        raise BadRequest("name a graph with ?graph=<iri> or ?default")
+    media_type = negotiate(request.headers.get("Accept"), request.args.get("format"),
+                           GRAPH_TYPES)
+    if media_type is None:
+        raise NotAcceptable(f"none of {', '.join(GRAPH_TYPES)} is acceptable to this client")
+    etag = f'"{reader().version()}-{media_type}-{hash(str(graph)) & 0xFFFFFFFF:x}"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return Response(status=304, headers={"ETag": etag})
+    store = reader().get()
+    if not _exists(store, graph):
+        raise NotFound(f"no graph {graph}")
+    triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
+    result = execute.QueryResult("graph", triples=triples)
+    return Response(execute.serialize(result, media_type), 200,
+                    headers={"ETag": etag, "Vary": "Accept"},
+                    content_type=content_type(media_type, graph=True))
+
+
+def _clear(store: Store, graph: Graph) -> None:
+    if isinstance(graph, DefaultGraph):
+        store.clear_graph(graph)
+    elif store.contains_named_graph(graph):
+        store.remove_graph(graph)
+
+
+def _delete(graph: Graph) -> Response:
+    with writer(settings().store) as store:
+        if not _exists(store, graph):
+            raise NotFound(f"no graph {graph}")
+        _clear(store, graph)
+    return Response(status=204)
+
+
+def _create() -> Response:
+    """POST to the graph store: a new graph named by a fresh URL under ``/store/``."""
+    graph = NamedNode(_base() + "store/" + uuid.uuid4().hex)
+    quads = _payload(graph)
+    with writer(settings().store) as store:
+        store.add_graph(graph)
+        store.extend(quads)
+    return Response(status=201, headers={"Location": graph.value})
+
+
+def _parse(data: bytes, media_type: str, graph: Graph) -> list[Quad]:
+    fmt = rdf_format(media_type)
+    if fmt is None:
+        raise UnsupportedMediaType(f"{media_type or 'no media type'} is not an RDF format; "
+                                   f"send one of {', '.join(GRAPH_TYPES)}")
+    base = graph.value if isinstance(graph, NamedNode) else _base() + "store"
+    try:
+        parsed: Any = parse(data, format=fmt, base_iri=base)
+        return [Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
+    except SyntaxError as exc:
+        raise BadRequest(f"the {fmt} payload does not parse: {exc}") from None
+
+
+def _payload(graph: Graph) -> list[Quad]:
+    """The request's RDF as quads in ``graph`` (a multipart form may carry several files)."""
+    if request.mimetype == "multipart/form-data":
+        quads: list[Quad] = []
+        for part in request.files.values():
+            media = part.mimetype if part.mimetype != "application/octet-stream" else ""
+            if not media or rdf_format(media) is None:
+                media = _by_extension(part.filename or "")
+            quads += _parse(part.read(), media, graph)
+        if not request.files:
+            raise BadRequest("the multipart form carries no file")
+        return quads
+    return _parse(request.get_data(), request.mimetype, graph)
+
+
+def _by_extension(filename: str) -> str:
+    fmt = RdfFormat.from_extension(filename.rsplit(".", 1)[-1]) if "." in filename else None
+    return fmt.media_type if fmt is not None else ""

@@ -1,5 +1,171 @@
-"""Placeholder blueprint: being written."""
+"""``/sparql``: SPARQL 1.1 query and update, the service description, the editor; ``/metrics``.
 
-from flask import Blueprint
+Each handler reads as parse -> choose format -> execute -> render
+(https://www.w3.org/TR/sparql11-protocol/). The blueprint also installs the app-wide hooks
+that time every request for ``/metrics`` and write the JSON access log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, render_template, request
+
+from .. import editor, execute, metrics, protocol, service_description, sparql_text
+from ..config import Settings
+from ..errors import NotAcceptable
+from ..negotiation import GRAPH_TYPES, HTML, SELECT_TYPES, content_type, negotiate
+from ..store import StoreReader, writer
 
 bp = Blueprint("sparql", __name__)
+
+TRUNCATED_HEADERS = ("K2D3-Truncated", "X-Result-Truncated")
+
+
+def settings() -> Settings:
+    return current_app.config["K2D3_SETTINGS"]
+
+
+def reader() -> StoreReader:
+    return current_app.extensions["k2d3_store"]
+
+
+def endpoint_url() -> str:
+    """The endpoint's absolute URL (``public_url`` when configured, else the request's)."""
+    base = settings().public_url or request.host_url
+    return base.rstrip("/") + "/sparql"
+
+
+def _metrics() -> metrics.Metrics:
+    found = current_app.extensions.get("k2d3_metrics")
+    if found is None:
+        directory = current_app.config.get("K2D3_METRICS_DIR")
+        found = metrics.Metrics(Path(directory) if directory else None)
+        current_app.extensions["k2d3_metrics"] = found
+    return found
+
+
+@bp.before_app_request
+def _start_timer() -> None:
+    g.k2d3_started = time.perf_counter()
+
+
+@bp.after_app_request
+def _observe(resp: Response) -> Response:
+    started = g.get("k2d3_started")
+    if started is not None:
+        seconds = time.perf_counter() - started
+        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        _metrics().observe(route, request.method, resp.status_code, seconds,
+                           timed_out=bool(g.get("k2d3_timeout")))
+        metrics.log_access(request.method, route, request.path, resp.status_code, seconds,
+                           g.get("k2d3_query_hash"))
+    return resp
+
+
+@bp.route("/sparql", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
+def endpoint() -> Response:
+    """Answer a query, apply an update, or describe the service."""
+    req = protocol.parse(request)
+    if req.operation == "update":
+        return _update(req)
+    if req.operation == "description":
+        return _description(req)
+    return _query(req)
+
+
+def _etag(req: protocol.SparqlRequest, media_type: str, timeout: float, version: str) -> str:
+    key = "\x00".join([req.text, *req.default_graphs, "|", *req.named_graphs, media_type,
+                       f"{timeout:g}"])
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return f'"{version}-{digest}"'
+
+
+def _not_modified(etag: str) -> Response | None:
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
+    return None
+
+
+def _timeout(req: protocol.SparqlRequest) -> float:
+    """The request's time limit: its ``timeout=`` or the default, never above the maximum."""
+    s = settings()
+    wanted = req.timeout if req.timeout is not None else s.query_timeout
+    return min(wanted, s.max_query_timeout)
+
+
+def _query(req: protocol.SparqlRequest) -> Response:
+    s = settings()
+    g.k2d3_query_hash = metrics.query_hash(req.text)
+    form = sparql_text.query_form(sparql_text.tokens(sparql_text.unescape(req.text)))
+    offered = GRAPH_TYPES if form in {"CONSTRUCT", "DESCRIBE"} else SELECT_TYPES
+    media_type = negotiate(request.headers.get("Accept"), req.format, offered)
+    if media_type is None:
+        raise NotAcceptable(f"none of {', '.join(offered)} is acceptable to this client")
+    timeout = _timeout(req)
+    etag = _etag(req, media_type, timeout, reader().version())
+    cached = _not_modified(etag)
+    if cached is not None:
+        return cached
+    result = execute.run_query(
+        reader().get(), req.text, timeout_s=timeout, max_rows=s.max_rows,
+        default_graph=list(req.default_graphs) if req.names_dataset else None,
+        named_graphs=list(req.named_graphs) if req.names_dataset else None,
+        union_default_graph=s.union_default_graph, federation_allow=s.federation_allow,
+        base_iri=endpoint_url())
+    if result.kind == "graph" and media_type not in GRAPH_TYPES:
+        media_type = negotiate(request.headers.get("Accept"), req.format, GRAPH_TYPES) or ""
+    elif result.kind != "graph" and media_type not in SELECT_TYPES:
+        media_type = negotiate(request.headers.get("Accept"), req.format, SELECT_TYPES) or ""
+    if not media_type:
+        raise NotAcceptable("no acceptable format for this kind of result")
+    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "no-cache",
+               "K2D3-Elapsed-Ms": f"{result.elapsed_ms:.2f}"}
+    if result.truncated:
+        headers.update({name: "true" for name in TRUNCATED_HEADERS})
+    body = execute.serialize(result, media_type)
+    return Response(body, 200, headers=headers,
+                    content_type=content_type(media_type, graph=result.kind == "graph"))
+
+
+def _update(req: protocol.SparqlRequest) -> Response:
+    s = settings()
+    g.k2d3_query_hash = metrics.query_hash(req.text)
+    protocol.authorize_write(s.update_token, request.headers.get("Authorization"))
+    with writer(s.store) as store:
+        execute.run_update(store, req.text, federation_allow=s.federation_allow,
+                           base_iri=endpoint_url())
+    return Response(status=204)
+
+
+def _description(req: protocol.SparqlRequest) -> Response:
+    """The service description by negotiation, or the query editor for a browser."""
+    offered = [GRAPH_TYPES[0], HTML, *GRAPH_TYPES[1:]]
+    media_type = negotiate(request.headers.get("Accept"), req.format, offered)
+    if media_type is None:
+        raise NotAcceptable(f"none of {', '.join(offered)} is acceptable to this client")
+    if media_type == HTML:
+        return _editor()
+    triples = service_description.describe(reader().get(), endpoint_url(), settings())
+    result = execute.QueryResult("graph", triples=triples)
+    return Response(execute.serialize(result, media_type), 200,
+                    headers={"Vary": "Accept", "ETag": f'"sd-{reader().version()}"'},
+                    content_type=content_type(media_type, graph=True))
+
+
+def _editor() -> Response:
+    s = settings()
+    context: dict[str, Any] = editor.context(reader().get(), s, endpoint_url())
+    html = render_template("sparql.html", nav_active="sparql", **context)
+    return Response(html, 200, mimetype="text/html", headers={"Vary": "Accept"})
+
+
+@bp.route("/metrics")
+def metrics_view() -> Response:
+    """Prometheus text exposition, summed over all worker processes."""
+    states = _metrics().collect()
+    return Response(metrics.render(states, len(states)), 200,
+                    content_type="text/plain; version=0.0.4; charset=utf-8")

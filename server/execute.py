@@ -1,0 +1,290 @@
+"""Run SPARQL with limits (time, rows, federation) and serialise results with pyoxigraph.
+
+``Store.query`` has no timeout or cancel but releases the GIL while it works, so
+:func:`run_query` evaluates in a daemon thread and waits at most ``timeout_s``; past it, it
+raises :class:`~server.errors.QueryTimeout` and the thread is abandoned. Freeing that core is
+the server's job (``server.serve`` retires the worker process that owns the thread; see its
+docstring). Results are cut at ``max_rows`` (``truncated`` says so), and ``SERVICE`` / ``LOAD``
+are refused before pyoxigraph sees them unless their address is allow-listed, because
+pyoxigraph would fetch it itself.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    NamedNode,
+    QueryBoolean,
+    QuerySolutions,
+    Store,
+    Triple,
+    Variable,
+    parse_query_results,
+)
+from pyoxigraph import (
+    serialize as rdf_serialize,
+)
+
+from . import sparql_text
+from .errors import FederationRefused, K2D3Error, QuerySyntaxError, QueryTimeout
+from .negotiation import rdf_format, results_format
+from .streaming import stream_writes
+
+#: Results up to this many rows are serialised in one piece; larger ones are streamed.
+STREAM_ABOVE = 2000
+
+
+@dataclass
+class QueryResult:
+    """A query's answer, cut at the row limit."""
+
+    kind: str
+    """``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE)."""
+    variables: list[str] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    """SELECT solutions: variable name -> pyoxigraph term (unbound variables absent)."""
+    boolean: bool | None = None
+    triples: list[Triple] = field(default_factory=list)
+    truncated: bool = False
+    elapsed_ms: float = 0.0
+
+
+class QueryFailed(K2D3Error):
+    """The engine reported an error while evaluating (not a syntax error)."""
+
+    status, title = 500, "Internal Server Error"
+
+
+def check_federation(text: str, allow: Sequence[str]) -> None:
+    """Refuse ``SERVICE`` / ``LOAD`` whose address does not start with an allowed prefix.
+
+    Raises:
+        FederationRefused: naming the address (or saying it is not known before running).
+    """
+    toks = sparql_text.tokens(sparql_text.unescape(text))
+    if not {"SERVICE", "LOAD"} & sparql_text.keywords(toks):
+        return
+    for iri in sparql_text.fetched_iris(toks):
+        if iri is None:
+            raise FederationRefused("SERVICE and LOAD need a literal absolute IRI here")
+        if not any(iri.startswith(prefix) for prefix in allow):
+            raise FederationRefused(f"fetching <{iri}> is not allowed (SERVICE and LOAD may only "
+                                    "fetch addresses listed in K2D3_FEDERATION_ALLOW)")
+
+
+def names_dataset(text: str) -> bool:
+    """Whether the query text has a ``FROM`` or ``FROM NAMED`` clause."""
+    return "FROM" in sparql_text.keywords(sparql_text.tokens(sparql_text.unescape(text)))
+
+
+class _DaemonPool:
+    """Reusable daemon threads for query evaluation.
+
+    A fresh thread per query costs its start and RocksDB's per-thread set-up (~0.2 ms); pool
+    threads are reused. They are daemons (unlike ``concurrent.futures``'), so a runaway query
+    never holds up the process's exit. A thread stuck in a runaway query is simply not idle:
+    the next task gets a new thread.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    def submit(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1
+        self._tasks.put(task)
+        if spawn:
+            threading.Thread(target=self._loop, name="k2d3-query", daemon=True).start()
+
+    def release(self) -> None:
+        """Called by a task on its pool thread just before it signals its result, so that
+        the caller's next task finds this thread idle instead of spawning another."""
+        with self._lock:
+            self._idle += 1
+
+    def _loop(self) -> None:
+        while True:
+            self._tasks.get()()
+
+
+_POOL = _DaemonPool()
+
+
+def with_deadline(work: Callable[[], Any], timeout_s: float) -> Any:
+    """Run ``work`` on a pool thread; return its value or raise its error or QueryTimeout."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # re-raised in the caller's thread below
+            # Drop the traceback here: its frames hold pyoxigraph objects that must be
+            # freed on the thread that made them.
+            exc.__context__ = None
+            box["error"] = exc.with_traceback(None)
+        finally:
+            _POOL.release()
+            done.set()
+
+    _POOL.submit(target)
+    if not done.wait(timeout_s):
+        raise QueryTimeout(timeout_s)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _collect(answer: Any, max_rows: int) -> QueryResult:
+    if isinstance(answer, QueryBoolean | bool):
+        return QueryResult("ask", boolean=bool(answer))
+    if isinstance(answer, QuerySolutions):
+        names = [v.value for v in answer.variables]
+        rows: list[dict[str, Any]] = []
+        for solution in answer:
+            if len(rows) >= max_rows:
+                return QueryResult("select", names, rows, truncated=True)
+            rows.append({n: t for n, t in zip(names, solution, strict=True) if t is not None})
+        return QueryResult("select", names, rows)
+    triples: list[Triple] = []
+    for triple in answer:
+        if len(triples) >= max_rows:
+            return QueryResult("graph", triples=triples, truncated=True)
+        triples.append(triple)
+    return QueryResult("graph", triples=triples)
+
+
+def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None = None,
+              timeout_s: float, max_rows: int,
+              default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
+              union_default_graph: bool = True, federation_allow: Sequence[str] = (),
+              base_iri: str | None = None) -> QueryResult:
+    """Evaluate ``query`` on ``store`` within ``timeout_s`` seconds, keeping ``max_rows`` rows.
+
+    ``default_graph`` / ``named_graphs`` (graph IRIs; ``""`` is the store's default graph) are
+    the protocol's ``default-graph-uri`` / ``named-graph-uri`` and override FROM / FROM NAMED
+    (https://www.w3.org/TR/sparql11-protocol/#dataset). Without either, and without FROM in
+    the query, the default graph is the union of all graphs when ``union_default_graph``.
+    ``substitutions`` binds variables (name -> term) without touching the query text.
+
+    Raises:
+        QuerySyntaxError, FederationRefused, QueryTimeout, QueryFailed.
+    """
+    check_federation(query, federation_allow)
+    kwargs: dict[str, Any] = {"base_iri": base_iri}
+    if default_graph is not None or named_graphs is not None:
+        kwargs["default_graph"] = [_graph(g) for g in default_graph or []]
+        kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs or []]
+    elif union_default_graph and not names_dataset(query):
+        kwargs["use_default_graph_as_union"] = True
+    if substitutions:
+        kwargs["substitutions"] = {Variable(k): v for k, v in substitutions.items()}
+    started = time.perf_counter()
+
+    def work() -> QueryResult:
+        return _collect(store.query(query, **kwargs), max_rows)
+
+    try:
+        result: QueryResult = with_deadline(work, timeout_s)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(str(exc)) from None
+    except OSError as exc:
+        raise QueryFailed(f"query evaluation failed: {exc}") from None
+    result.elapsed_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (),
+               base_iri: str | None = None) -> None:
+    """Apply a SPARQL Update to a read-write ``store`` (one transaction).
+
+    Raises:
+        QuerySyntaxError, FederationRefused, QueryFailed.
+    """
+    check_federation(update, federation_allow)
+    try:
+        store.update(_lenient_clear(update), base_iri=base_iri)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(str(exc), kind="update") from None
+    except (OSError, RuntimeError) as exc:
+        raise K2D3Error(f"update failed: {exc}", status=400) from None
+
+
+def _lenient_clear(update: str) -> str:
+    """``CLEAR GRAPH <g>`` of a graph that does not exist succeeds, as in Fuseki and the W3C
+    protocol test ``update_base_uri``; pyoxigraph fails it unless ``SILENT``, so add it."""
+    toks = sparql_text.tokens(update)
+    spots = [t.start + len(t.text) for i, t in enumerate(toks[:-1])
+             if t.kind == "word" and t.text.upper() == "CLEAR"
+             and toks[i + 1].text.upper() != "SILENT"]
+    for end in reversed(spots):
+        update = update[:end] + " SILENT" + update[end:]
+    return update
+
+
+def _graph(iri: str) -> NamedNode | DefaultGraph:
+    return DefaultGraph() if iri == "" else NamedNode(iri)
+
+
+def _tsv_term(term: Any) -> str:
+    if isinstance(term, Triple):
+        return f"<<( {_tsv_term(term.subject)} {_tsv_term(term.predicate)} " \
+               f"{_tsv_term(term.object)} )>>"
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    return str(term)
+
+
+def _solutions_tsv(result: QueryResult) -> bytes:
+    """The rows as SPARQL TSV (the term syntax is N-Triples, which ``str(term)`` gives)."""
+    lines = ["\t".join("?" + v for v in result.variables)]
+    for row in result.rows:
+        lines.append("\t".join(_tsv_term(row[v]) if v in row else "" for v in result.variables))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _results_object(result: QueryResult) -> Any:
+    """A pyoxigraph QuerySolutions / QueryBoolean holding ``result``, for its serializers."""
+    if result.kind == "ask":
+        body = json.dumps({"head": {}, "boolean": bool(result.boolean)}).encode()
+        return parse_query_results(body, results_format("application/sparql-results+json"))
+    return parse_query_results(_solutions_tsv(result),
+                               results_format("text/tab-separated-values"))
+
+
+def serialize(result: QueryResult, media_type: str) -> Iterator[bytes]:
+    """Serialise ``result`` as ``media_type`` with pyoxigraph's serializers, as byte chunks.
+
+    Large answers are written by a producer thread into a bounded queue and streamed.
+
+    Raises:
+        ValueError: ``media_type`` does not fit the result's kind.
+    """
+    if result.kind == "graph":
+        fmt = rdf_format(media_type)
+        if fmt is None:
+            raise ValueError(f"{media_type} is not an RDF format")
+        triples: Iterable[Triple] = result.triples
+        if len(result.triples) <= STREAM_ABOVE:
+            return iter([rdf_serialize(triples, format=fmt) or b""])
+        return stream_writes(lambda out: rdf_serialize(triples, out, format=fmt))
+    rfmt = results_format(media_type)
+    if rfmt is None:
+        raise ValueError(f"{media_type} is not a query results format")
+    if len(result.rows) <= STREAM_ABOVE:
+        return iter([_results_object(result).serialize(format=rfmt) or b""])
+    # pyoxigraph's results objects are bound to the thread that made them: build it there.
+    return stream_writes(lambda out: _results_object(result).serialize(out, format=rfmt))

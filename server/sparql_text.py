@@ -1,0 +1,142 @@
+"""A SPARQL lexer, enough to see the keywords that change what a request may do.
+
+pyoxigraph parses and runs a query in one call and exposes no algebra, yet the server must know
+before running it whether the text uses ``SERVICE`` or ``LOAD`` (which make pyoxigraph fetch a
+URL), names a dataset with ``FROM`` / ``FROM NAMED`` (pyoxigraph's union-default-graph flag
+would override it) or ``USING`` / ``WITH`` (which conflict with ``using-graph-uri``). Tokenising
+per the SPARQL 1.1 grammar's terminals (https://www.w3.org/TR/sparql11-query/#grammar) is
+exact for that: a keyword inside a string literal, an IRI, a comment, a variable or a prefixed
+name is not a keyword token. Codepoint escapes are undone first, as the grammar prescribes
+(https://www.w3.org/TR/sparql11-query/#codepointEscape).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
+  | (?P<word>(?:[^\W\d]|_)?[\w\-.\u00B7]*:(?:[\w\-.:%\\]|\\.)*|[^\W\d][\w\-]*)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    """``string``, ``iri``, ``var``, ``word`` (keywords and prefixed names) or ``other``."""
+    text: str
+    depth: int
+    """How many ``{`` are open before this token."""
+    start: int
+
+
+def unescape(text: str) -> str:
+    """Undo ``\\uXXXX`` and ``\\UXXXXXXXX`` codepoint escapes."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+
+
+@lru_cache(maxsize=512)
+def _tokens(text: str) -> tuple[Token, ...]:
+    return tuple(_scan(text))
+
+
+def tokens(text: str) -> list[Token]:
+    """Split SPARQL text into tokens (whitespace and comments dropped); cached by text."""
+    return list(_tokens(text))
+
+
+def _scan(text: str) -> list[Token]:
+    out: list[Token] = []
+    depth = 0
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind in {"ws", "comment"}:
+            continue
+        value = m.group()
+        if value == "}":
+            depth = max(0, depth - 1)
+        out.append(Token(kind, value, depth, m.start()))
+        if value == "{":
+            depth += 1
+    return out
+
+
+def keywords(toks: list[Token]) -> set[str]:
+    """The upper-cased bare words (keywords) among ``toks``."""
+    return {t.text.upper() for t in toks if t.kind == "word" and ":" not in t.text}
+
+
+def prefixes(toks: list[Token]) -> dict[str, str]:
+    """``PREFIX p: <iri>`` declarations, by prefix (without the colon)."""
+    out = {}
+    for i, tok in enumerate(toks[:-2]):
+        if tok.kind == "word" and tok.text.upper() == "PREFIX" and toks[i + 2].kind == "iri":
+            out[toks[i + 1].text.rstrip(":")] = toks[i + 2].text[1:-1]
+    return out
+
+
+def fetched_iris(toks: list[Token]) -> list[str | None]:
+    """The addresses ``SERVICE`` and ``LOAD`` would fetch (``None``: not known before running).
+
+    A variable after ``SERVICE``, a relative IRI or an unknown prefix gives ``None``.
+    """
+    known = prefixes(toks)
+    out: list[str | None] = []
+    for i, tok in enumerate(toks):
+        if tok.kind != "word" or tok.text.upper() not in {"SERVICE", "LOAD"}:
+            continue
+        j = i + 1
+        if j < len(toks) and toks[j].text.upper() == "SILENT":
+            j += 1
+        target = toks[j] if j < len(toks) else None
+        out.append(_resolve(target, known))
+    return out
+
+
+def _resolve(tok: Token | None, known: dict[str, str]) -> str | None:
+    if tok is None:
+        return None
+    if tok.kind == "iri":
+        iri = tok.text[1:-1]
+        return iri if re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", iri) else None
+    if tok.kind == "word" and ":" in tok.text:
+        prefix, _, local = tok.text.partition(":")
+        return known[prefix] + local if prefix in known else None
+    return None
+
+
+def insert_before_where(text: str, toks: list[Token], clause: str) -> str:
+    """Insert ``clause`` before the ``WHERE`` of every DELETE/INSERT ... WHERE operation.
+
+    Used for the protocol's ``using-graph-uri``: a modify operation's ``WHERE`` is the top-level
+    ``WHERE`` that follows a template's closing brace (``DELETE WHERE`` has no template).
+    """
+    spots = [t.start for i, t in enumerate(toks)
+             if t.kind == "word" and t.text.upper() == "WHERE" and t.depth == 0
+             and i > 0 and toks[i - 1].text == "}"]
+    for start in reversed(spots):
+        text = text[:start] + clause + " " + text[start:]
+    return text
+
+
+def query_form(toks: list[Token]) -> str | None:
+    """The query form: the first top-level SELECT, ASK, CONSTRUCT or DESCRIBE."""
+    for tok in toks:
+        if tok.kind == "word" and tok.depth == 0:
+            word = tok.text.upper()
+            if word in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}:
+                return word
+    return None

@@ -1,0 +1,130 @@
+"""Settings that need their own server: the query time limit, union default graph, no token.
+
+The time-limit test proves the limit really stops the work: the runaway query's worker process
+is retired, so the CPU time of the server's workers stops growing shortly after the deadline,
+while other requests keep being answered meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from endpoint_fixtures import KASEI, TOKEN, fresh_store, serve
+
+HEAVY = "SELECT (COUNT(*) AS ?n) { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(10)) + "}"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu_seconds(arbiter_pid: int) -> float:
+    """User + system CPU time of the arbiter's current worker processes."""
+    pids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(arbiter_pid)], capture_output=True,
+                          text=True, check=False).stdout.split()
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+def test_timeout_frees_the_core_and_others_are_served(tmp_path: Path) -> None:
+    root = fresh_store(tmp_path)
+    with serve(root, query_timeout="1", max_query_timeout="1") as (url, proc):
+        answers: list[int] = []
+        stop = threading.Event()
+
+        def others() -> None:
+            while not stop.is_set():
+                answers.append(requests.get(url + "/sparql", params={"query": "ASK {}"},
+                                            timeout=10).status_code)
+                time.sleep(0.05)
+
+        background = threading.Thread(target=others)
+        background.start()
+        started = time.monotonic()
+        resp = requests.get(url + "/sparql", params={"query": HEAVY, "timeout": "5"}, timeout=30)
+        elapsed = time.monotonic() - started
+        assert resp.status_code == 503
+        assert "query timed out after 1 s" in resp.text      # timeout=5 capped at the max
+        assert elapsed < 2.5
+        time.sleep(4)                                         # retire grace (3 s) + margin
+        before = workers_cpu_seconds(proc.pid)
+        time.sleep(2)
+        burnt = workers_cpu_seconds(proc.pid) - before
+        stop.set()
+        background.join()
+        assert burnt < 0.5, f"workers still burn CPU: {burnt:.2f} s in 2 s"
+        assert answers and set(answers) == {200}, answers
+        assert len(answers) > 20                              # kept answering meanwhile
+        text = requests.get(url + "/metrics").text
+        assert 'k2d3_query_timeouts_total{route="/sparql"} 1' in text
+
+
+def test_flask_test_client_answers_the_timeout_status(tmp_path: Path) -> None:
+    from server import create_app
+    from server.config import load_settings
+
+    app = create_app(load_settings(env={}, store=fresh_store(tmp_path), query_timeout=0.3))
+    resp = app.test_client().get("/sparql", query_string={"query": HEAVY})
+    assert resp.status_code == 503 and b"timed out after 0.3 s" in resp.data
+
+
+UNION_Q = f"ASK {{ <{KASEI}data1.rdf> a ?t }}"
+
+
+@pytest.mark.parametrize(("union", "expected", "feature"), [("true", True, True),
+                                                            ("false", False, False)])
+def test_union_default_graph_setting(tmp_path: Path, union: str, expected: bool,
+                                     feature: bool) -> None:
+    with serve(fresh_store(tmp_path), union_default_graph=union) as (url, _):
+        answer = requests.get(url + "/sparql", params={"query": UNION_Q},
+                              headers={"Accept": "application/sparql-results+json"}).json()
+        assert answer["boolean"] is expected
+        named = requests.get(url + "/sparql", params={"query": UNION_Q,
+                                                      "default-graph-uri": KASEI + "data1.rdf"},
+                             headers={"Accept": "application/sparql-results+json"}).json()
+        assert named["boolean"] is True
+        sd = requests.get(url + "/sparql", headers={"Accept": "application/n-triples"}).text
+        assert ("sparql-service-description#UnionDefaultGraph" in sd) is feature
+
+
+def test_writes_are_off_without_a_token(tmp_path: Path) -> None:
+    with serve(fresh_store(tmp_path), update_token="") as (url, _):
+        resp = requests.post(url + "/sparql", data="CLEAR ALL",
+                             headers={"Content-Type": "application/sparql-update",
+                                      "Authorization": f"Bearer {TOKEN}"})
+        assert resp.status_code == 403 and "writes are off" in resp.text
+        put = requests.put(url + "/store?graph=http://e/g", data="<http://e/a> <http://e/b> 1 .",
+                           headers={"Content-Type": "application/n-triples",
+                                    "Authorization": f"Bearer {TOKEN}"})
+        assert put.status_code == 403
+        sd = requests.get(url + "/sparql", headers={"Accept": "application/n-triples"}).text
+        assert "SPARQL11Update" not in sd
+
+
+def test_federation_allow_list_setting(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(5)
+        listener.settimeout(2)
+        allowed = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        with serve(fresh_store(tmp_path), federation_allow=allowed) as (url, _):
+            query = f"SELECT * {{ SERVICE SILENT <{allowed}sparql> {{ ?s ?p ?o }} }}"
+            threading.Thread(target=requests.get, args=(url + "/sparql",),
+                             kwargs={"params": {"query": query}, "timeout": 5},
+                             daemon=True).start()
+            conn, _addr = listener.accept()      # the allow-listed address is contacted
+            conn.close()
+            refused = requests.get(url + "/sparql", params={
+                "query": "SELECT * { SERVICE <http://127.0.0.2:9/> { ?s ?p ?o } }"})
+            assert refused.status_code == 403
