@@ -1,12 +1,9 @@
-"""Canned queries: ``queries/*.rq`` -> frozen :class:`CannedQuery` objects, and safe binding.
+"""Canned queries: ``queries/*.rq`` -> frozen :class:`CannedQuery` objects.
 
 Each file is a SPARQL query preceded by a header of ``#+`` comment lines (the format is
-documented in ``queries/README.md``). Parsing is pure: text in, objects out. Parameters are bound
-with pyoxigraph's ``substitutions`` (SEP-0007,
-https://github.com/w3c/sparql-dev/blob/main/SEP/SEP-0007/sep-0007.md), never spliced into the
-query text; a value of the wrong type or outside the allowed values raises :class:`ParamError`,
-which the views answer with a 400 naming the parameter. The RDF form of the catalogue (for the
-build) is in :mod:`server.canned_rdf`.
+documented in ``queries/README.md``). Parsing is pure: text in, objects out. Binding parameter
+values (safely, by substitution) is :mod:`server.canned_params`; the RDF form of the catalogue
+(for the build) is :mod:`server.canned_rdf`.
 """
 
 from __future__ import annotations
@@ -16,14 +13,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pyoxigraph import Literal, NamedNode, Store, Triple, Variable
+from pyoxigraph import Triple
 
 from . import paths
+from .namespaces import DEFAULT_BASE
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+#: Prefixes a parameter value may always use, besides the query's own (``k2di:osteocalcin``).
+DEFAULT_PREFIXES = {"k2di": DEFAULT_BASE + "id/", "k2d3": DEFAULT_BASE + "ontology#"}
 
 #: Parameter types -> the XSD datatype of their values (``iri`` values are IRIs, not literals).
 PARAM_TYPES = {
@@ -37,21 +38,13 @@ PARAM_TYPES = {
 KINDS = ("select", "ask", "construct", "describe")
 _HEADER = re.compile(r"^#\+(\s*)([A-Za-z][\w-]*)(?:@([a-z]{2}(?:-[A-Za-z0-9]+)*))?\s*:\s?(.*)$")
 _PREFIX = re.compile(r"^\s*PREFIX\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
-_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
-_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_LANGTAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+#: IRIs and strings (kept whole, so a ``#`` inside them is not a comment) or a comment.
+_COMMENT_OR_TOKEN = re.compile(
+    r'<[^<>"{}|^`\\\s]*>|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*')
 
 
 class CatalogueError(ValueError):
     """A ``.rq`` file whose header does not follow the format (names the file and line)."""
-
-
-class ParamError(ValueError):
-    """A parameter value of the wrong type or outside the allowed values (a 400)."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"parameter {param!r}: {message}")
-        self.param = param
 
 
 @dataclass(frozen=True)
@@ -103,7 +96,8 @@ class CannedQuery:
 
 def query_kind(text: str) -> str:
     """``select``, ``ask``, ``construct`` or ``describe``: the query form's first keyword."""
-    body = re.sub(r"#[^\n]*", " ", text)
+    body = _COMMENT_OR_TOKEN.sub(lambda m: " " if m.group(0).startswith("#") else m.group(0),
+                                 text)
     body = re.sub(r"(?is)^\s*((PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", body)
     word = body.split(None, 1)[0].lower() if body.strip() else ""
     if word not in KINDS:
@@ -114,6 +108,7 @@ def query_kind(text: str) -> str:
 def expand(value: str, prefixes: Mapping[str, str]) -> str:
     """An IRI from ``<iri>``, ``prefix:local`` (the query's prefixes) or an absolute IRI."""
     value = value.strip()
+    prefixes = {**DEFAULT_PREFIXES, **prefixes}
     if value.startswith("<") and value.endswith(">"):
         return value[1:-1]
     prefix, sep, local = value.partition(":")
@@ -246,75 +241,6 @@ def catalogue_triples() -> list[Triple]:
     return triples(catalogue())
 
 
-# --- binding -----------------------------------------------------------------------------------
-
-
-def coerce(param: Param, raw: str, prefixes: Mapping[str, str]) -> NamedNode | Literal:
-    """The RDF term for a raw form value, or :class:`ParamError` when it has the wrong type."""
-    raw = raw.strip()
-    if param.type == "iri":
-        iri = expand(raw, prefixes)
-        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$", iri):
-            raise ParamError(param.name, f"{raw!r} is not an IRI")
-        return NamedNode(iri)
-    checks = {"integer": _INTEGER, "decimal": _DECIMAL, "language": _LANGTAG}
-    if param.type in checks and not checks[param.type].match(raw):
-        raise ParamError(param.name, f"{raw!r} is not a valid {param.type}")
-    if param.type == "boolean":
-        if raw.lower() not in ("true", "false", "1", "0"):
-            raise ParamError(param.name, f"{raw!r} is not true or false")
-        raw = "true" if raw.lower() in ("true", "1") else "false"
-    if param.type == "integer":
-        raw = str(int(raw))
-    return Literal(raw, datatype=NamedNode(PARAM_TYPES[param.type] or XSD + "string"))
-
-
-def allowed_values(store: Store, query: CannedQuery, param: Param) -> list[NamedNode | Literal]:
-    """The values ``param`` accepts: its fixed list, its values query, or instances of its class.
-
-    An empty list means any value of the right type.
-    """
-    if param.values:
-        return [coerce(param, v, query.prefixes) for v in param.values]
-    if param.values_query:
-        rows = store.query(param.values_query, use_default_graph_as_union=True,
-                           prefixes=dict(query.prefixes))
-        return [row["value"] for row in rows if row["value"] is not None]  # type: ignore[index,union-attr,misc]
-    if param.cls:
-        rows = store.query(
-            f"SELECT DISTINCT ?value {{ ?value <{RDF_TYPE}>/<{RDFS_SUBCLASS}>* ?c }} "
-            "ORDER BY ?value", use_default_graph_as_union=True,
-            substitutions={Variable("c"): NamedNode(param.cls)})
-        return [row["value"] for row in rows]  # type: ignore[index,union-attr,misc]
-    return []
-
-
-def bind(query: CannedQuery, raw: Mapping[str, str], store: Store | None = None
-         ) -> dict[Variable, NamedNode | Literal]:
-    """Turn raw values (form fields, URL arguments) into SEP-0007 substitutions.
-
-    A missing or empty value takes the parameter's default; an optional parameter with neither
-    stays unbound. With a ``store``, values are checked against :func:`allowed_values`.
-
-    Raises:
-        ParamError: a required parameter without value, a wrong type, a value not allowed.
-    """
-    bound: dict[Variable, NamedNode | Literal] = {}
-    for param in query.params:
-        value = (raw.get(param.name) or "").strip() or param.default
-        if not value:
-            if param.optional:
-                continue
-            raise ParamError(param.name, "a value is required")
-        term = coerce(param, value, query.prefixes)
-        if store is not None:
-            allowed = allowed_values(store, query, param)
-            if allowed and term not in allowed:
-                raise ParamError(param.name, f"{value!r} is not one of the allowed values")
-        bound[Variable(param.name)] = term
-    return bound
-
-
 def search(queries: Iterable[CannedQuery], text: str) -> list[CannedQuery]:
     """The queries whose name, titles, descriptions, keywords or topic contain every word."""
     words = [w.casefold() for w in text.split()]
@@ -325,3 +251,10 @@ def search(queries: Iterable[CannedQuery], text: str) -> list[CannedQuery]:
         if all(w in hay for w in words):
             hits.append(q)
     return hits
+
+
+def bind(query: CannedQuery, raw: Mapping[str, str], store: Any = None) -> dict[str, Any]:
+    """Parameters -> SEP-0007 substitutions: see :func:`server.canned_params.bind`."""
+    from .canned_params import bind as bind_params
+
+    return bind_params(query, raw, store)

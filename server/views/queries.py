@@ -1,5 +1,221 @@
-"""Placeholder blueprint: being written."""
+"""``/queries``: the canned-query catalogue, one page per query, the evidence map.
 
-from flask import Blueprint
+A query page reads as parse -> choose format -> execute -> render: the URL's arguments are bound
+to the query's parameters (:func:`server.canned_params.bind`, SEP-0007 substitutions), the
+format comes from ``?format=`` or ``Accept`` (:mod:`server.negotiation`), the query runs with the
+endpoint's limits (:func:`server.execute.run_query`), and the answer is HTML or a SPARQL results
+/ RDF document from the same URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, render_template, request
+from pyoxigraph import Literal, NamedNode, Store
+
+from .. import canned, canned_params, evidence_map, i18n, labels, linked_data, negotiation
+from ..config import Settings
+from ..errors import BadRequest, NotAcceptable, NotFound
+from ..execute import QueryResult, run_query, serialize
+from ..highlight import highlight
+from ..linked_data import local_path
+from .queries_text import MESSAGES, TOPICS
 
 bp = Blueprint("queries", __name__)
+
+#: Downloads offered on a query page, by query kind: (?format= name, label).
+DOWNLOADS = {
+    "select": [("json", "JSON"), ("csv", "CSV"), ("tsv", "TSV"), ("xml", "XML")],
+    "ask": [("json", "JSON"), ("xml", "XML")],
+    "construct": [("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("nt", "N-Triples")],
+    "describe": [("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("nt", "N-Triples")],
+}
+
+
+def _settings() -> Settings:
+    return current_app.config["K2D3_SETTINGS"]
+
+
+def _store() -> Store:
+    return current_app.extensions["k2d3_store"].get()
+
+
+def _page(template: str, lang: str, **context: Any) -> str:
+    """Render a template with the shared layout's variables (lang, t, href, lang_switch)."""
+    strings = MESSAGES[lang]
+    return render_template(template, **i18n.template_context(), nav_active="queries",
+                           m=strings, **context)
+
+
+@bp.get("/queries")
+def catalogue_page() -> Response | str:
+    """The catalogue grouped by topic; ``?q=`` filters it on the server (no JavaScript)."""
+    lang = i18n.pick_lang(request)
+    text = request.args.get("q", "").strip()
+    queries = canned.search(canned.catalogue(), text) if text else list(canned.catalogue())
+    groups = [(topic, TOPICS[topic][lang], [q for q in queries if q.topic == topic])
+              for topic in TOPICS]
+    groups = [g for g in groups if g[2]]
+    return _page("queries.html", lang, groups=groups, q=text, total=len(queries))
+
+
+@bp.get("/queries/evidence-map")
+def evidence_map_page() -> Response | str:
+    """Outcomes x interventions as server-side SVG, filterable by population (``?population=``)."""
+    lang = i18n.pick_lang(request)
+    store = _store()
+    population = request.args.get("population", "").strip() or None
+    populations = evidence_map.populations(store, lang)
+    if population and population not in {iri for iri, _ in populations}:
+        raise BadRequest(f"parameter 'population': {population!r} is not a known population")
+    cells = evidence_map.cells(store, population)
+    svg = evidence_map.render_map(store, cells, lang, _settings().ns)
+    mechanism = evidence_map.render_mechanism(store, lang, _settings().ns)
+    iris = [i for c in cells for i in (c.outcome, c.intervention, c.direction, c.certainty,
+                                       c.verdict) if i]
+    return _page("queries_evidence_map.html", lang, svg=svg, mechanism=mechanism,
+                 populations=populations, population=population, cells=cells,
+                 names=labels.labels(store, iris, lang))
+
+
+def _cell(term: Any, names: dict[str, str]) -> dict[str, Any]:
+    """One result value for the HTML table: text, link, language, datatype."""
+    if term is None:
+        return {"text": ""}
+    if isinstance(term, NamedNode):
+        local = local_path(term.value, _settings().ns)
+        return {"text": names.get(term.value, term.value), "href": local or term.value,
+                "iri": term.value}
+    if isinstance(term, Literal):
+        return {"text": term.value, "lang": term.language}
+    return {"text": str(term)}
+
+
+def _table(result: QueryResult, lang: str) -> tuple[list[str], list[list[dict[str, Any]]]]:
+    if result.kind == "graph":
+        variables = ["subject", "predicate", "object"]
+        rows = [dict(zip(variables, (t.subject, t.predicate, t.object), strict=True))
+                for t in result.triples]
+    else:
+        variables, rows = list(result.variables), list(result.rows)
+    iris = [t.value for row in rows for t in row.values() if isinstance(t, NamedNode)]
+    names = labels.labels(_store(), iris, lang)
+    return variables, [[_cell(row.get(v), names) for v in variables] for row in rows]
+
+
+def _options(query: canned.CannedQuery, param: canned.Param, lang: str
+             ) -> tuple[list[Any], list[tuple[str, str]]]:
+    """A parameter's allowed values and their (value, label) options, sorted by label.
+
+    Cached per store version: values queries and labels are the slow part of a query page.
+    """
+    cache = current_app.extensions.setdefault("k2d3_query_options", {})
+    key = (current_app.extensions["k2d3_store"].version(), query.name, param.name, lang)
+    if key not in cache:
+        store = _store()
+        allowed = canned_params.allowed_values(store, query, param)
+        names = labels.labels(store, [t.value for t in allowed if isinstance(t, NamedNode)],
+                              lang)
+        options = [(t.value, names.get(t.value, t.value)) for t in allowed]
+        if len(cache) > 512:
+            cache.clear()
+        cache[key] = (allowed, sorted(options, key=lambda o: o[1].casefold()))
+    return cache[key]
+
+
+def _form(query: canned.CannedQuery, lang: str) -> list[dict[str, Any]]:
+    """Each parameter's form field: its label, input kind, current value and options."""
+    fields = []
+    for param in query.params:
+        options = _options(query, param, lang)[1]
+        if param.type == "boolean" and not options:
+            options = [("true", "true"), ("false", "false")]
+        value = request.args.get(param.name, param.default or "")
+        if param.type == "iri" and value:
+            value = canned.expand(value, query.prefixes)
+        fields.append({"param": param, "label": param.label(lang), "value": value,
+                       "options": options,
+                       "help": param.descriptions.get(lang) or param.descriptions.get("en"),
+                       "input": {"integer": "number", "decimal": "number"}.get(param.type,
+                                                                               "text")})
+    return fields
+
+
+def _links(query: canned.CannedQuery) -> dict[str, Any]:
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("format", "lang")]
+    bound = urlencode(args)
+    base = f"/queries/{query.name}"
+    return {
+        "permalink": base + ("?" + bound if bound else ""),
+        "downloads": [(label, f"{base}?{urlencode(args + [('format', fmt)])}")
+                      for fmt, label in DOWNLOADS[query.kind]],
+        "editor": "/sparql?" + urlencode({"query": query.text}),
+    }
+
+
+#: The RDF formats a query's IRI is described in (its catalogue entry, as linked data).
+#: ``text/plain`` is N-Triples' historical type (rdflib asks for it with ``format="nt"``).
+DESCRIPTION_TYPES = ["text/turtle", "application/ld+json", "application/rdf+xml",
+                     "application/n-triples", "text/plain"]
+
+
+def _offered(query: canned.CannedQuery) -> list[str]:
+    """HTML, then the result formats; a SELECT or ASK query's IRI also offers its description
+    in RDF (a CONSTRUCT query's RDF formats are its results)."""
+    if query.kind in ("construct", "describe"):
+        return [negotiation.HTML, *negotiation.GRAPH_TYPES]
+    return [negotiation.HTML, *negotiation.SELECT_TYPES, *DESCRIPTION_TYPES]
+
+
+def _description(query: canned.CannedQuery, media_type: str) -> Response:
+    """The query's catalogue entry as RDF, with the linked-data negotiation headers."""
+    iri = _settings().ns.queries + query.name
+    triples = linked_data.rdf_for_iri(_store(), iri, _settings().ns)
+    media_type = "application/n-triples" if media_type == "text/plain" else media_type
+    return linked_data.rdf_response(triples, media_type, f"/queries/{query.name}")
+
+
+def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
+    settings = _settings()
+    return run_query(_store(), query.text, substitutions=subs, timeout_s=settings.query_timeout,
+                     max_rows=settings.max_rows,
+                     union_default_graph=settings.union_default_graph)
+
+
+@bp.get("/queries/<name>")
+def query_page(name: str) -> Response | str | tuple[str, int]:
+    """One canned query: its page in HTML, or its results in the negotiated format."""
+    query = canned.find(name)
+    if query is None:
+        raise NotFound(f"no canned query named {name!r}")
+    media_type = negotiation.negotiate(request.headers.get("Accept"),
+                                       request.args.get("format"), _offered(query))
+    if media_type is None:
+        raise NotAcceptable("no offered format matches: " + ", ".join(_offered(query)))
+    if query.kind in ("select", "ask") and media_type in DESCRIPTION_TYPES:
+        return _description(query, media_type)
+    lang = i18n.pick_lang(request)
+    try:
+        subs = canned_params.bind(query, request.args,
+                                  allowed=lambda p: _options(query, p, "en")[0])
+    except canned_params.ParamError as err:
+        if media_type != negotiation.HTML:
+            raise BadRequest(str(err)) from None
+        return _page("queries_query.html", lang, query=query, error=err, fields=_form(
+            query, lang), links=_links(query), code=highlight(query.text)), 400
+    result = _run(query, subs)
+    if media_type != negotiation.HTML:
+        graph = result.kind == "graph"
+        headers = {"Vary": "Accept"}
+        if result.truncated:
+            headers["K2D3-Truncated"] = "true"
+        return Response(serialize(result, media_type), headers=headers,
+                        content_type=negotiation.content_type(media_type, graph=graph))
+    variables, rows = _table(result, lang) if result.kind != "ask" else ([], [])
+    html = _page("queries_query.html", lang, query=query, result=result, variables=variables,
+                 rows=rows, fields=_form(query, lang), links=_links(query),
+                 code=highlight(query.text))
+    return linked_data.negotiation_headers(Response(html, mimetype="text/html"),
+                                           f"/queries/{query.name}", negotiation.HTML)

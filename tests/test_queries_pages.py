@@ -1,0 +1,250 @@
+"""The /queries pages: catalogue, query pages, formats, parameters, escaping, the evidence map.
+
+Flask's test client over the store built from the real sources, and a crawl over the real
+server (``live_server``) for the links.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import deque
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import requests
+from conftest import copy_store
+from pyoxigraph import Literal, NamedNode, Quad
+
+from server import canned, create_app, store
+from server.config import load_settings
+
+ID = "https://w3id.org/k2d3/id/"
+
+
+def test_catalogue_lists_every_query_grouped_by_topic(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/queries")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<h1>Canned queries</h1>" in html
+    for query in canned.catalogue():
+        assert f'href="/queries/{query.name}"' in html
+        assert str(_escaped(query.title("en"))) in html
+    assert re.search(r'<h2 id="topic-verdict">The verdict</h2>', html)
+    assert html.index('id="topic-verdict"') < html.index('id="topic-explore"')
+    assert 'href="/queries/evidence-map"' in html
+
+
+def _escaped(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def test_catalogue_search_filters_on_the_server(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/queries?q=warfarin").get_data(as_text=True)
+    assert 'href="/queries/drug-interactions"' in html
+    assert 'href="/queries/vitamin-d-role"' not in html
+    assert 'value="warfarin"' in html  # the box keeps the search
+    none = client.get("/queries?q=<b>zzz</b>").get_data(as_text=True)
+    assert "No query matches" in none and "&lt;b&gt;zzz&lt;/b&gt;" in none
+    assert "<b>zzz</b>" not in none
+
+
+@pytest.mark.parametrize("how", [{"query_string": {"lang": "zh"}},
+                                 {"headers": {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}}])
+def test_catalogue_in_chinese(client, how) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/queries", **how).get_data(as_text=True)
+    assert "<h1>预设查询</h1>" in html and 'lang="zh-Hans"' in html
+    assert _escaped(canned.find("verdict").title("zh")) in html  # type: ignore[union-attr]
+    assert 'href="/queries/verdict?lang=zh"' in html
+
+
+def test_query_page_runs_with_its_defaults(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/queries/vitamin-k-proteins").get_data(as_text=True)
+    assert "<h1>Which proteins does vitamin K activate" in html
+    assert '<th scope="col">protein</th>' in html
+    assert re.search(r"4 results in [\d.]+ ms", html)
+    assert '<a href="/id/osteocalcin" title="https://w3id.org/k2d3/id/osteocalcin">' \
+        'osteocalcin</a>' in html
+    assert '<span class="hl-k">SELECT</span>' in html  # highlighted query text
+    assert 'href="/sparql?query=PREFIX' in html
+    for fmt in ("json", "csv", "tsv"):
+        assert f'href="/queries/vitamin-k-proteins?format={fmt}"' in html
+
+
+def test_query_page_in_chinese_shows_chinese_labels(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/queries/vitamin-k-proteins?lang=zh").get_data(as_text=True)
+    assert "骨钙素" in html and "条结果" in html
+    assert 'href="/id/osteocalcin?lang=zh"' in html
+
+
+def test_parameters_are_prefilled_from_the_url(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get(f"/queries/claims-about?outcome={ID}fractures").get_data(as_text=True)
+    assert f'<option value="{ID}fractures" selected>fractures</option>' in html
+    assert '<label for="param-outcome">Outcome or object</label>' in html
+    assert re.search(r"1 results in", html)
+    assert f'href="/queries/claims-about?outcome={ID.replace(":", "%3A").replace("/", "%2F")}' \
+           f'fractures" rel="bookmark"' in html
+
+
+def test_curie_parameter_values_are_accepted(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/queries/claims-about?outcome=k2di:fractures&format=json")
+    assert page.status_code == 200
+    rows = page.get_json()["results"]["bindings"]
+    assert {r["outcome"]["value"] for r in rows} == {ID + "fractures"}
+
+
+@pytest.mark.parametrize("value", ["not an iri", ID + "osteocalcin", "<script>"])
+def test_a_bad_parameter_is_a_400_naming_it(client, value) -> None:  # type: ignore[no-untyped-def]
+    html_page = client.get("/queries/claims-about", query_string={"outcome": value})
+    assert html_page.status_code == 400
+    text = html_page.get_data(as_text=True)
+    assert "parameter &#39;outcome&#39;" in text and 'role="alert"' in text
+    assert "<script>" not in text.split("<main", 1)[1]
+    as_json = client.get("/queries/claims-about", query_string={"outcome": value},
+                         headers={"Accept": "application/sparql-results+json"})
+    assert as_json.status_code == 400
+    assert "'outcome'" in as_json.get_data(as_text=True)
+
+
+def test_results_by_format_parameter_and_accept(client) -> None:  # type: ignore[no-untyped-def]
+    as_csv = client.get("/queries/deficiency-symptoms-diagnosis?format=csv")
+    assert as_csv.status_code == 200 and as_csv.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True))))
+    assert {r["item"] for r in rows} >= {ID + "petechiae", ID + "inr"}
+    as_tsv = client.get("/queries/deficiency-symptoms-diagnosis?format=tsv")
+    assert as_tsv.mimetype == "text/tab-separated-values"
+    assert as_tsv.get_data(as_text=True).startswith("?relation\t?item")
+    as_json = client.get("/queries/deficiency-symptoms-diagnosis",
+                         headers={"Accept": "application/sparql-results+json"})
+    assert as_json.mimetype == "application/sparql-results+json"
+    assert json.loads(as_json.data)["head"]["vars"][:2] == ["relation", "item"]
+    assert "Accept" in as_json.headers.get("Vary", "")
+    assert client.get("/queries/verdict", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_construct_query_offers_rdf_downloads(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/queries/evidence-graph").get_data(as_text=True)
+    assert 'href="/queries/evidence-graph?format=ttl"' in html
+    assert 'href="/queries/evidence-graph?format=jsonld"' in html
+    ttl = client.get("/queries/evidence-graph?format=ttl&outcome=k2di:fractures")
+    assert ttl.mimetype == "text/turtle"
+    assert f"<{ID}verdict-uncertain>" in ttl.get_data(as_text=True)
+    jsonld = client.get("/queries/evidence-graph", headers={"Accept": "application/ld+json"})
+    assert jsonld.mimetype == "application/ld+json" and json.loads(jsonld.data)
+
+
+def test_unknown_query_is_404(client) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/queries/no-such-query").status_code == 404
+
+
+def test_evidence_map_is_server_side_svg(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/queries/evidence-map").get_data(as_text=True)
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert 'role="img"' in svg and "<title" in svg
+    assert "fractures" in svg and "bone mineral density (BMD)" in svg
+    assert f"/queries/claims-about?outcome={ID.replace(':', '%3A').replace('/', '%2F')}" in svg
+    assert '<label for="population">Population</label>' in html
+
+
+def test_evidence_map_filters_by_population(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get(f"/queries/evidence-map?population={ID}pop-postmenopausal-women") \
+        .get_data(as_text=True)
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert "bone mineral density (BMD)" in svg
+    assert ">fractures<" not in svg  # the fracture claim is about the general population
+    assert client.get("/queries/evidence-map?population=nobody").status_code == 400
+
+
+def test_mechanism_diagram_links_vitamin_protein_calcium_tissue(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/queries/evidence-map").get_data(as_text=True)
+    mech = html[html.index('aria-labelledby="mech-title"'):]
+    mech = mech[:mech.index("</svg>")]
+    for label in ("osteocalcin", "matrix Gla protein (MGP)", "calcium", "bone", "blood vessels"):
+        assert f">{label}</text>" in mech, label
+    assert 'href="/id/osteocalcin"' in mech and "directs calcium to" in mech
+
+
+@pytest.fixture(scope="module")
+def marked_client(built_store: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """An app over a private store copy in which a label holds markup."""
+    root = copy_store(built_store, tmp_path_factory.mktemp("marked") / "store")
+    with store.writer(root) as st:
+        st.add(Quad(NamedNode(ID + "osteocalcin"),
+                    NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                    Literal("<script>alert(1)</script><b>bold</b>", language="en"),
+                    NamedNode("https://w3id.org/k2d3/graph/test-markup")))
+    return create_app(load_settings(env={}, store=root)).test_client()
+
+
+def test_a_literal_containing_markup_shows_as_text(marked_client) -> None:  # type: ignore[no-untyped-def]
+    for path in ("/queries/vitamin-k-proteins", f"/queries/entity-profile?entity={ID}osteocalcin",
+                 "/queries/evidence-map"):
+        html = marked_client.get(path).get_data(as_text=True)
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path  # long labels wrap in SVG
+        assert "<script>alert(1)" not in html and "<b>bold</b>" not in html, path
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and name in ("href", "src") and tag in ("a", "link", "script", "img"):
+                self.links.append(value)
+
+
+def _links(base: str, html: str) -> list[str]:
+    parser = _Links()
+    parser.feed(html)
+    return [urljoin(base, link).split("#")[0] for link in parser.links]
+
+
+def test_crawl_from_queries_finds_no_broken_link(live_server: str) -> None:
+    """Every /queries page reachable from /queries, and every link on them, answers < 400."""
+    seen: dict[str, int] = {}
+    todo = deque([live_server + "/queries"])
+    session = requests.Session()
+    while todo and len(seen) < 1500:
+        url = todo.popleft()
+        if url in seen:
+            continue
+        resp = session.get(url, timeout=30)
+        seen[url] = resp.status_code
+        path = urlsplit(url).path
+        if not (path == "/queries" or path.startswith("/queries/")) or "format=" in url:
+            continue
+        if "text/html" in resp.headers.get("Content-Type", ""):
+            for link in _links(url, resp.text):
+                if link.startswith(live_server) and link not in seen:
+                    todo.append(link)
+    broken = {u: s for u, s in seen.items() if s >= 400}
+    assert not broken, broken
+    assert len(seen) > 40
+
+
+def test_the_query_iri_is_linked_data(client) -> None:  # type: ignore[no-untyped-def]
+    """Asked for RDF, a SELECT query's IRI answers its catalogue entry (SIB vocabulary)."""
+    ttl = client.get("/queries/verdict", headers={"Accept": "text/turtle"})
+    assert ttl.status_code == 200 and ttl.mimetype == "text/turtle"
+    body = ttl.get_data(as_text=True)
+    assert "SPARQLSelectExecutable" in body and "https://schema.org/target" in body
+    html = client.get("/queries/verdict")
+    assert 'rel="alternate"; type="text/turtle"' in html.headers["Link"]
+
+
+def test_highlighting_escapes_the_query_text() -> None:
+    from server.highlight import highlight
+
+    html = str(highlight('SELECT ?x WHERE { ?x ?p "</code><script>x</script>" } # <i>'))
+    assert "<script>" not in html and "<i>" not in html
+    assert '<span class="hl-s">&#34;&lt;/code&gt;&lt;script&gt;x&lt;/script&gt;&#34;</span>' in html
+    assert '<span class="hl-c"># &lt;i&gt;</span>' in html
+    assert '<span class="hl-v">?x</span>' in html
