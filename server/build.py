@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import rdflib
 from pyoxigraph import (
     Literal,
     NamedNode,
@@ -21,6 +22,7 @@ from pyoxigraph import (
     Store,
     Triple,
     parse,
+    serialize,
 )
 
 from . import dumps, sources, store
@@ -94,11 +96,17 @@ def source_quads(ns: Namespaces) -> dict[str, list[Quad]]:
 def validation_errors() -> list[str]:
     """What stops a build: SHACL violations, misquotations, identifiers not in the table."""
     from . import paths, validate
+    from .canned import catalogue_triples
 
     src = sources.Sources.load()
     errors = [str(v) for v in validate.shacl_violations(src.data, src.shapes, src.ontology)]
     errors += validate.quotation_errors(src.data, sources.article_text())
     errors += validate.identifier_errors(src.data + src.ontology, paths.identifiers_table())
+    catalogue = rdflib.Graph().parse(
+        data=serialize(catalogue_triples(), format=RdfFormat.N_TRIPLES), format="nt")
+    shapes = sources.parse_turtle(paths.queries_dir() / "catalogue-shapes.ttl")
+    errors += [f"canned-query catalogue: {v}" for v in
+               validate.shacl_violations(catalogue, shapes, rdflib.Graph())]
     return errors
 
 

@@ -210,28 +210,31 @@ def _query(name: str, text: str, meta: dict[str, dict[str | None, str]],
     )
 
 
-def load_file(path: Path) -> CannedQuery:
-    return parse(path.stem, path.read_text(encoding="utf-8"))
+def load_file(path: Path, base: str = DEFAULT_BASE) -> CannedQuery:
+    """Parse one file; its IRIs under the default base are moved to ``base`` (as the build does)."""
+    return parse(path.stem, path.read_text(encoding="utf-8").replace(DEFAULT_BASE, base))
 
 
 @lru_cache(maxsize=4)
-def _load_dir(folder: Path, stamp: tuple[tuple[str, int], ...]) -> tuple[CannedQuery, ...]:
-    queries = (load_file(folder / name) for name, _ in stamp)
+def _load_dir(folder: Path, stamp: tuple[tuple[str, int], ...], base: str
+              ) -> tuple[CannedQuery, ...]:
+    queries = (load_file(folder / name, base) for name, _ in stamp)
     return tuple(sorted(queries, key=lambda q: (q.order, q.name)))
 
 
-def catalogue(folder: Path | None = None) -> tuple[CannedQuery, ...]:
+def catalogue(folder: Path | None = None, base: str = DEFAULT_BASE) -> tuple[CannedQuery, ...]:
     """Every canned query in ``folder`` (default: the shipped ``queries/``), in catalogue order.
 
-    Cached per (folder, file names and modification times).
+    ``base`` is the deployment's base IRI. Cached per (folder, file names and modification
+    times, base).
     """
     folder = folder or paths.queries_dir()
     stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.rq")))
-    return _load_dir(folder, stamp)
+    return _load_dir(folder, stamp, base)
 
 
-def find(name: str, folder: Path | None = None) -> CannedQuery | None:
-    return next((q for q in catalogue(folder) if q.name == name), None)
+def find(name: str, folder: Path | None = None, base: str = DEFAULT_BASE) -> CannedQuery | None:
+    return next((q for q in catalogue(folder, base) if q.name == name), None)
 
 
 def catalogue_triples() -> list[Triple]:

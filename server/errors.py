@@ -12,9 +12,15 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+from email.utils import formatdate
+from http import HTTPStatus
 
-from flask import Flask, Response, current_app, g, render_template_string, request
+from flask import Flask, Response, current_app, g, request
+from jinja2 import Environment
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header
 
 log = logging.getLogger("k2d3.errors")
 
@@ -37,6 +43,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 _HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{{ status }} {{ title }}</title></head><body><h1>{{ status }} {{ title }}</h1>
 <p>{{ message }}</p></body></html>"""
+_HTML_TEMPLATE = Environment(autoescape=True).from_string(_HTML)
 
 
 class K2D3Error(Exception):
@@ -118,29 +125,72 @@ class QueryTimeout(K2D3Error):
         self.seconds = seconds
 
 
+class QueryAbandoned(QueryTimeout):
+    """The watchdog has already answered this timed-out request on its socket (``serve``)."""
+
+
 class StoreUnavailable(K2D3Error):
     status, title = 503, "Service Unavailable"
+
+
+def render_error(accept: str | None, status: int, title: str, message: str) -> tuple[str, str]:
+    """An error's body and mimetype: JSON, HTML or text, whichever ``accept`` prefers.
+
+    Pure (no request context), so the watchdog thread can use it too.
+    """
+    accepted = parse_accept_header(accept, MIMEAccept)
+    best = accepted.best_match(["text/plain", "application/json", "text/html"],
+                               default="text/plain")
+    if best == "application/json" and accepted["application/json"]:
+        return json.dumps({"status": status, "error": title, "message": message}), best
+    if best == "text/html" and accepted["text/html"]:
+        return _HTML_TEMPLATE.render(status=status, title=title, message=message), best
+    return f"{status} {title}: {message}\n", "text/plain"
 
 
 def error_response(status: int, title: str, message: str,
                    headers: dict[str, str] | None = None) -> Response:
     """Render an error as JSON, HTML or text, whichever the client's ``Accept`` prefers."""
-    best = request.accept_mimetypes.best_match(
-        ["text/plain", "application/json", "text/html"], default="text/plain")
-    if best == "application/json" and request.accept_mimetypes["application/json"]:
-        body = json.dumps({"status": status, "error": title, "message": message})
-        resp = Response(body, status, mimetype="application/json")
-    elif best == "text/html" and request.accept_mimetypes["text/html"]:
-        html = render_template_string(_HTML, status=status, title=title, message=message)
-        resp = Response(html, status, mimetype="text/html")
-    else:
-        resp = Response(f"{status} {title}: {message}\n", status, mimetype="text/plain")
+    body, mimetype = render_error(request.headers.get("Accept"), status, title, message)
+    resp = Response(body, status, mimetype=mimetype)
     for name, value in (headers or {}).items():
         resp.headers[name] = value
     return resp
 
 
+def raw_error_response(accept: str | None, err: K2D3Error, *, head: bool = False) -> bytes:
+    """``err`` as a complete HTTP/1.1 response that closes the connection, for a raw socket.
+
+    The same body, CORS headers and CSP as :func:`error_response` plus
+    :func:`add_cors_and_csp` give (https://www.rfc-editor.org/rfc/rfc9112#section-9.6); no
+    body when answering a ``head`` request.
+    """
+    body, mimetype = render_error(accept, err.status, err.title, err.message)
+    payload = body.encode("utf-8")
+    headers = {"Date": formatdate(usegmt=True), "Content-Type": f"{mimetype}; charset=utf-8",
+               "Content-Length": str(len(payload)), "Connection": "close", **err.headers,
+               **CORS_HEADERS}
+    if mimetype == "text/html":
+        headers.update({"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"})
+    start = f"HTTP/1.1 {err.status} {HTTPStatus(err.status).phrase}\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+    return start.encode("latin-1") + (b"" if head else payload)
+
+
+def send_and_close(sock: socket.socket, response: bytes) -> None:
+    """Write ``response`` on a client socket without blocking, then shut the socket down, so
+    anything the request's own thread writes later fails instead of reaching the client."""
+    try:
+        sock.send(response, socket.MSG_DONTWAIT)
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # the client has gone
+        return
+
+
 def _k2d3_error(err: K2D3Error) -> Response:
+    if isinstance(err, QueryAbandoned):     # answered already; whatever follows is dropped
+        g.k2d3_answered = True
+        return Response(status=err.status)
     if isinstance(err, QueryTimeout):
         g.k2d3_timeout = True
         hook = current_app.extensions.get("k2d3_on_timeout")
@@ -167,9 +217,14 @@ def _unexpected(err: Exception) -> Response:
 
 
 def add_cors_and_csp(resp: Response) -> Response:
-    """Put CORS headers on every response, and a CSP on HTML ones."""
-    for name, value in CORS_HEADERS.items():
-        resp.headers.setdefault(name, value)
+    """Put CORS headers on every response, and a CSP on HTML ones.
+
+    A header a view has set already is kept. (One pass over the headers: ``setdefault``
+    per header costs a raised and caught ``KeyError`` each, on every request.)
+    """
+    present = {name.lower() for name, _ in resp.headers.items()}
+    resp.headers.extend([(name, value) for name, value in CORS_HEADERS.items()
+                         if name.lower() not in present])
     if resp.mimetype == "text/html":
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -1,29 +1,38 @@
 """Run SPARQL with limits (time, rows, federation) and serialise results with pyoxigraph.
 
-``Store.query`` has no timeout or cancel but releases the GIL while it works, so
+``Store.query`` has no timeout or cancel but releases the GIL while it works. By default
 :func:`run_query` evaluates in a daemon thread and waits at most ``timeout_s``; past it, it
-raises :class:`~server.errors.QueryTimeout` and the thread is abandoned. Freeing that core is
-the server's job (``server.serve`` retires the worker process that owns the thread; see its
-docstring). Results are cut at ``max_rows`` (``truncated`` says so), and ``SERVICE`` / ``LOAD``
-are refused before pyoxigraph sees them unless their address is allow-listed, because
-pyoxigraph would fetch it itself.
+raises :class:`~server.errors.QueryTimeout` and the thread is abandoned. Under gunicorn the
+endpoint passes another ``runner`` instead: the query runs in the request's own thread, watched
+by one watchdog thread per process (``server.serve.Watchdog``), which saves a thread handoff
+per request. Freeing the core of a runaway query is the server's job (``server.serve`` retires
+the worker process that owns the thread; see its docstring).
+
+SELECT solutions are written by pyoxigraph's own TSV serializer into a writer that keeps at most
+``max_rows`` rows and stops the evaluation past them (``truncated`` says so); the TSV is
+lossless (its terms are N-Triples), so any other results format is pyoxigraph re-serialising it,
+and Python never builds row objects unless a caller reads ``rows``. ``SERVICE`` / ``LOAD`` are
+refused before pyoxigraph sees them unless their address is allow-listed, because pyoxigraph
+would fetch it itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import IO, Any, cast
 
 from pyoxigraph import (
-    BlankNode,
     DefaultGraph,
     NamedNode,
     QueryBoolean,
+    QueryResultsFormat,
     QuerySolutions,
     Store,
     Triple,
@@ -37,7 +46,7 @@ from pyoxigraph import (
 from . import sparql_text
 from .errors import FederationRefused, K2D3Error, QuerySyntaxError, QueryTimeout
 from .negotiation import rdf_format, results_format
-from .streaming import stream_writes
+from .streaming import RowCap, RowCapFull, stream_writes
 
 #: Results up to this many rows are serialised in one piece; larger ones are streamed.
 STREAM_ABOVE = 2000
@@ -50,12 +59,24 @@ class QueryResult:
     kind: str
     """``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE)."""
     variables: list[str] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    """SELECT solutions: variable name -> pyoxigraph term (unbound variables absent)."""
     boolean: bool | None = None
     triples: list[Triple] = field(default_factory=list)
     truncated: bool = False
     elapsed_ms: float = 0.0
+    tsv: bytes = b""
+    """SELECT solutions as SPARQL TSV, written by pyoxigraph (header line, one line a row)."""
+    row_count: int = 0
+
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """SELECT solutions: variable name -> pyoxigraph term (unbound variables absent)."""
+        if self.kind != "select":
+            return []
+        solutions = parse_query_results(self.tsv, QueryResultsFormat.TSV)
+        assert isinstance(solutions, QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        return [{n: t for n, t in zip(names, row, strict=True) if t is not None}
+                for row in solutions]
 
 
 class QueryFailed(K2D3Error):
@@ -152,13 +173,11 @@ def _collect(answer: Any, max_rows: int) -> QueryResult:
     if isinstance(answer, QueryBoolean | bool):
         return QueryResult("ask", boolean=bool(answer))
     if isinstance(answer, QuerySolutions):
-        names = [v.value for v in answer.variables]
-        rows: list[dict[str, Any]] = []
-        for solution in answer:
-            if len(rows) >= max_rows:
-                return QueryResult("select", names, rows, truncated=True)
-            rows.append({n: t for n, t in zip(names, solution, strict=True) if t is not None})
-        return QueryResult("select", names, rows)
+        cap = RowCap(max_rows)
+        with contextlib.suppress(RowCapFull):
+            answer.serialize(cast("IO[bytes]", cap), format=QueryResultsFormat.TSV)
+        return QueryResult("select", [v.value for v in answer.variables], tsv=b"".join(cap.parts),
+                           truncated=cap.truncated, row_count=max(cap.lines - 1, 0))
     triples: list[Triple] = []
     for triple in answer:
         if len(triples) >= max_rows:
@@ -167,11 +186,15 @@ def _collect(answer: Any, max_rows: int) -> QueryResult:
     return QueryResult("graph", triples=triples)
 
 
+#: Runs ``work`` within a deadline in seconds: :func:`with_deadline` or ``Watchdog.run``.
+Runner = Callable[[Callable[[], Any], float], Any]
+
+
 def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None = None,
               timeout_s: float, max_rows: int,
               default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
               union_default_graph: bool = True, federation_allow: Sequence[str] = (),
-              base_iri: str | None = None) -> QueryResult:
+              base_iri: str | None = None, runner: Runner = with_deadline) -> QueryResult:
     """Evaluate ``query`` on ``store`` within ``timeout_s`` seconds, keeping ``max_rows`` rows.
 
     ``default_graph`` / ``named_graphs`` (graph IRIs; ``""`` is the store's default graph) are
@@ -179,6 +202,7 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
     (https://www.w3.org/TR/sparql11-protocol/#dataset). Without either, and without FROM in
     the query, the default graph is the union of all graphs when ``union_default_graph``.
     ``substitutions`` binds variables (name -> term) without touching the query text.
+    ``runner`` enforces the deadline (see the module docstring).
 
     Raises:
         QuerySyntaxError, FederationRefused, QueryTimeout, QueryFailed.
@@ -198,7 +222,7 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
         return _collect(store.query(query, **kwargs), max_rows)
 
     try:
-        result: QueryResult = with_deadline(work, timeout_s)
+        result: QueryResult = runner(work, timeout_s)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from None
     except OSError as exc:
@@ -239,36 +263,20 @@ def _graph(iri: str) -> NamedNode | DefaultGraph:
     return DefaultGraph() if iri == "" else NamedNode(iri)
 
 
-def _tsv_term(term: Any) -> str:
-    if isinstance(term, Triple):
-        return f"<<( {_tsv_term(term.subject)} {_tsv_term(term.predicate)} " \
-               f"{_tsv_term(term.object)} )>>"
-    if isinstance(term, BlankNode):
-        return f"_:{term.value}"
-    return str(term)
-
-
-def _solutions_tsv(result: QueryResult) -> bytes:
-    """The rows as SPARQL TSV (the term syntax is N-Triples, which ``str(term)`` gives)."""
-    lines = ["\t".join("?" + v for v in result.variables)]
-    for row in result.rows:
-        lines.append("\t".join(_tsv_term(row[v]) if v in row else "" for v in result.variables))
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 def _results_object(result: QueryResult) -> Any:
     """A pyoxigraph QuerySolutions / QueryBoolean holding ``result``, for its serializers."""
     if result.kind == "ask":
         body = json.dumps({"head": {}, "boolean": bool(result.boolean)}).encode()
         return parse_query_results(body, results_format("application/sparql-results+json"))
-    return parse_query_results(_solutions_tsv(result),
-                               results_format("text/tab-separated-values"))
+    return parse_query_results(result.tsv, QueryResultsFormat.TSV)
 
 
-def serialize(result: QueryResult, media_type: str) -> Iterator[bytes]:
+def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
     """Serialise ``result`` as ``media_type`` with pyoxigraph's serializers, as byte chunks.
 
-    Large answers are written by a producer thread into a bounded queue and streamed.
+    A small answer is a one-item list, so the response gets a ``Content-Length`` (WSGI servers
+    send an iterator chunked, which costs extra writes and packets per response). Large answers
+    are written by a producer thread into a bounded queue and streamed.
 
     Raises:
         ValueError: ``media_type`` does not fit the result's kind.
@@ -279,12 +287,14 @@ def serialize(result: QueryResult, media_type: str) -> Iterator[bytes]:
             raise ValueError(f"{media_type} is not an RDF format")
         triples: Iterable[Triple] = result.triples
         if len(result.triples) <= STREAM_ABOVE:
-            return iter([rdf_serialize(triples, format=fmt) or b""])
+            return [rdf_serialize(triples, format=fmt) or b""]
         return stream_writes(lambda out: rdf_serialize(triples, out, format=fmt))
     rfmt = results_format(media_type)
     if rfmt is None:
         raise ValueError(f"{media_type} is not a query results format")
-    if len(result.rows) <= STREAM_ABOVE:
-        return iter([_results_object(result).serialize(format=rfmt) or b""])
+    if result.kind == "select" and rfmt == QueryResultsFormat.TSV:
+        return [result.tsv]
+    if result.row_count <= STREAM_ABOVE:
+        return [_results_object(result).serialize(format=rfmt) or b""]
     # pyoxigraph's results objects are bound to the thread that made them: build it there.
     return stream_writes(lambda out: _results_object(result).serialize(out, format=rfmt))

@@ -9,22 +9,30 @@ change, and when it exits), and ``/metrics`` adds up all the files with its own 
 counters. Files of exited workers stay, so counters never go backwards when a worker is
 replaced. Exposition format:
 https://prometheus.io/docs/instrumenting/exposition_formats/
+
+Both are cheap on the request's path: :meth:`Metrics.observe` bumps one histogram bucket
+(cumulative counts are made when dumping), and :func:`log_access` only queues a tuple; a
+background thread formats the JSON lines and hands them to the ``k2d3.access`` logger as one
+record every ``LOG_EVERY_S`` (and :func:`flush_access_log` at exit).
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
+from json.encoder import encode_basestring as _json
 from pathlib import Path
 from typing import Any
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 DUMP_EVERY_S = 0.5
+LOG_EVERY_S = 0.5
 
 access_log = logging.getLogger("k2d3.access")
 
@@ -43,7 +51,8 @@ class Metrics:
         self.requests: Counter[tuple[str, str, str]] = Counter()
         self.errors: Counter[tuple[str, str]] = Counter()
         self.timeouts: Counter[str] = Counter()
-        self.buckets: Counter[tuple[str, str]] = Counter()
+        self.hist: Counter[tuple[str, int]] = Counter()
+        """(route, index of the smallest bucket bound >= the duration) -> count."""
         self.sums: dict[str, float] = {}
         self._dirty = False
         self._flusher: threading.Thread | None = None
@@ -57,10 +66,7 @@ class Metrics:
                 self.errors[(route, str(status))] += 1
             if timed_out:
                 self.timeouts[route] += 1
-            for bound in BUCKETS:
-                if seconds <= bound:
-                    self.buckets[(route, repr(bound))] += 1
-            self.buckets[(route, "+Inf")] += 1
+            self.hist[(route, bisect.bisect_left(BUCKETS, seconds))] += 1
             self.sums[route] = self.sums.get(route, 0.0) + seconds
             self._dirty = True
         if self.directory is not None and self._flusher is None:
@@ -80,9 +86,19 @@ class Metrics:
                 "requests": [[*k, v] for k, v in self.requests.items()],
                 "errors": [[*k, v] for k, v in self.errors.items()],
                 "timeouts": [[k, v] for k, v in self.timeouts.items()],
-                "buckets": [[*k, v] for k, v in self.buckets.items()],
+                "buckets": self._cumulative(),
                 "sums": [[k, v] for k, v in self.sums.items()],
             }
+
+    def _cumulative(self) -> list[list[Any]]:
+        """The histogram as Prometheus buckets: [route, "le", count of durations <= le]."""
+        out = []
+        for route in {route for route, _ in self.hist}:
+            total = 0
+            for index, bound in enumerate([*map(repr, BUCKETS), "+Inf"]):
+                total += self.hist.get((route, index), 0)
+                out.append([route, bound, total])
+        return out
 
     def dump(self) -> None:
         """Write this process's counters to ``<directory>/<pid>.json`` (atomic rename)."""
@@ -154,13 +170,50 @@ def render(states: list[dict[str, Any]], processes: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+_pending: deque[tuple[Any, ...]] = deque()
+_log_lock = threading.Lock()
+_log_thread: list[threading.Thread] = []
+
+
 def log_access(method: str, route: str, path: str, status: int, seconds: float,
                query_digest: str | None) -> None:
-    """One JSON line per request; never headers, so never the update token."""
+    """Queue one JSON access-log line; never headers, so never the update token."""
     if not access_log.isEnabledFor(logging.INFO):
         return
-    record = {"ts": round(time.time(), 3), "method": method, "route": route, "path": path,
-              "status": status, "duration_ms": round(seconds * 1000, 3), "pid": os.getpid()}
-    if query_digest:
-        record["query_hash"] = query_digest
-    access_log.info(json.dumps(record, ensure_ascii=False))
+    _pending.append((time.time(), method, route, path, status, seconds, query_digest))
+    if not _log_thread:
+        with _log_lock:
+            if not _log_thread:
+                _log_thread.append(threading.Thread(target=_log_loop, name="k2d3-log",
+                                                    daemon=True))
+                _log_thread[0].start()
+
+
+def _log_loop() -> None:
+    while True:
+        time.sleep(LOG_EVERY_S)
+        flush_access_log()
+
+
+def flush_access_log() -> None:
+    """Write the queued access-log lines, as one log record."""
+    lines, pid = [], os.getpid()
+    while True:
+        try:
+            ts, method, route, path, status, seconds, digest = _pending.popleft()
+        except IndexError:
+            break
+        extra = f', "query_hash": "{digest}"' if digest else ""
+        lines.append(f'{{"ts": {ts:.3f}, "method": {_json(method)}, "route": {_json(route)}, '
+                     f'"path": {_json(path)}, "status": {status}, '
+                     f'"duration_ms": {seconds * 1000:.3f}, "pid": {pid}{extra}}}')
+    if lines:
+        access_log.info("\n".join(lines))
+
+
+def _after_fork() -> None:
+    _pending.clear()
+    _log_thread.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)

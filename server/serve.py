@@ -6,13 +6,17 @@ thread), a deep listen backlog and a generous ``worker_connections`` so 32 concu
 queue instead of being refused. pyoxigraph releases the GIL while it evaluates, so threads
 overlap query work; processes overlap the Python around it.
 
-Timeouts that free the core: ``Store.query`` cannot be cancelled, so the query runs in a
-thread (``execute.with_deadline``) and the request answers 503 at its deadline. The worker
-process owning the runaway thread then *retires*: it sends itself SIGTERM (gunicorn's graceful
-stop: no new connections, in-flight requests may finish within ``graceful_timeout``), a
-watchdog ``os._exit``\\ s it if it lingers, and the arbiter forks a fresh worker while the other
-workers keep answering. So the runaway evaluation dies with its process shortly after the
-deadline (within ``RETIRE_GRACE_S``).
+Timeouts that free the core: ``Store.query`` cannot be cancelled. A query runs in the request's
+own thread under the worker's one :class:`Watchdog` thread; at the deadline the watchdog writes
+the 503 straight onto the client's socket (``environ["gunicorn.socket"]``) and the worker process
+then *retires*: it sends itself SIGTERM (gunicorn's graceful stop: no new connections, in-flight
+requests may finish within ``graceful_timeout``), a timer ``os._exit``\\ s it if it lingers, and
+the arbiter forks a fresh worker while the other workers keep answering. So the runaway
+evaluation dies with its process shortly after the deadline (within ``RETIRE_GRACE_S``).
+Outside gunicorn (tests, ``--debug``) queries run on ``execute.with_deadline``'s thread pool.
+
+The JSON access log is buffered (``metrics.log_access``); a worker writes what is left when it
+exits or retires.
 """
 
 from __future__ import annotations
@@ -24,19 +28,79 @@ import signal
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from . import create_app
+from . import create_app, metrics
 from .config import Settings
+from .errors import QueryAbandoned
 
 log = logging.getLogger("k2d3.serve")
 
 #: Seconds a retiring worker gets to finish its other in-flight requests.
 RETIRE_GRACE_S = 3.0
+#: How often the watchdog looks for overdue queries (so a 503 is at most this late).
+WATCH_EVERY_S = 0.05
+
+
+class Watchdog:
+    """One thread per worker process that answers overdue queries and retires the worker.
+
+    :meth:`run` evaluates in the caller's thread; registering and clearing its deadline is a
+    dictionary update under a lock, so a request pays no thread handoff. Whichever of the
+    request and the watchdog takes the entry first decides: the request returns its answer,
+    or the watchdog calls ``answer`` (which writes the 503 on the socket) and ``on_expiry``.
+    """
+
+    def __init__(self, on_expiry: Callable[[], None]) -> None:
+        self._on_expiry = on_expiry
+        self._lock = threading.Lock()
+        self._due: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._thread: threading.Thread | None = None
+
+    def run(self, work: Callable[[], Any], timeout_s: float, *,
+            answer: Callable[[], None]) -> Any:
+        """Return ``work()``; raise QueryAbandoned if the watchdog answered meanwhile."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="k2d3-watchdog", daemon=True)
+            self._thread.start()
+        key = threading.get_ident()
+        with self._lock:
+            self._due[key] = (time.monotonic() + timeout_s, answer)
+        try:
+            value = work()
+        except BaseException:
+            if self._clear(key):
+                raise
+            raise QueryAbandoned(timeout_s) from None
+        if not self._clear(key):
+            raise QueryAbandoned(timeout_s)
+        return value
+
+    def _clear(self, key: int) -> bool:
+        """Drop the request's deadline; False when the watchdog has taken it already."""
+        with self._lock:
+            return self._due.pop(key, None) is not None
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(WATCH_EVERY_S)
+            now = time.monotonic()
+            with self._lock:
+                late = [key for key, (deadline, _) in self._due.items() if deadline <= now]
+                answers = [self._due.pop(key)[1] for key in late]
+            for answer in answers:
+                try:
+                    answer()
+                except Exception:  # a bug: log it, but keep watching the other requests
+                    log.exception("the watchdog could not answer a timed-out request")
+            if answers:
+                self._on_expiry()
 
 
 def retire(worker: Any, app: Flask) -> None:
@@ -45,11 +109,13 @@ def retire(worker: Any, app: Flask) -> None:
         return
     worker.k2d3_retiring = True
     log.warning("worker %s retires: a query ran past its deadline", os.getpid())
+    metrics.flush_access_log()
     found = app.extensions.get("k2d3_metrics")
     if found is not None:
         found.dump()
 
     def hard_exit() -> None:
+        metrics.flush_access_log()
         if found is not None:
             found.dump()
         os._exit(0)
@@ -63,9 +129,11 @@ def retire(worker: Any, app: Flask) -> None:
 def _post_worker_init(worker: Any) -> None:
     app = worker.wsgi
     app.extensions["k2d3_on_timeout"] = lambda: retire(worker, app)
+    app.extensions["k2d3_watchdog"] = Watchdog(app.extensions["k2d3_on_timeout"])
 
 
 def _worker_exit(_arbiter: Any, worker: Any) -> None:
+    metrics.flush_access_log()
     found = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("k2d3_metrics")
     if found is not None:
         found.dump()

@@ -140,12 +140,20 @@ class StoreReader:
         return read_version(self.root)
 
     def get(self) -> Store:
+        return self.snapshot()[0]
+
+    def snapshot(self) -> tuple[Store, str]:
+        """The store and the version it answers for, read together (one read of the token).
+
+        Use the pair when the version labels what the store returns (an ETag), so that a write
+        between two separate reads cannot tag new data with an old version.
+        """
         version = read_version(self.root)
         store = self._store
         if store is not None and version == self._version:
-            return store
+            return store, version
         with self._lock:
             if self._store is None or version != self._version:
                 self._store = Store.read_only(str(live_dir(self.root)))
                 self._version = version
-            return self._store
+            return self._store, version

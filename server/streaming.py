@@ -1,9 +1,11 @@
-"""Turn a function that writes to a file into an iterator of byte chunks, for streaming.
+"""Binary file objects for pyoxigraph's serializers: a stream of chunks, and a row cap.
 
-pyoxigraph's serializers write to a binary file object; a WSGI response wants an iterator. A
+pyoxigraph's serializers write to a binary file object; a WSGI response wants an iterator.
+:func:`stream_writes` turns a function that writes to a file into an iterator of byte chunks: a
 producer thread runs the serializer against a writer that buffers 64 KiB chunks into a bounded
 queue; the response iterates the queue. When the client goes away (the iterator is closed) the
-writer raises on its next write, which stops the producer.
+writer raises on its next write, which stops the producer. :class:`RowCap` keeps the first
+rows of a SPARQL TSV serialisation and stops the evaluation past them.
 """
 
 from __future__ import annotations
@@ -83,3 +85,37 @@ def stream_writes(write_all: Callable[[Any], Any], depth: int = 8) -> Iterator[b
             yield item
     finally:
         cancelled.set()
+
+
+class RowCapFull(Exception):
+    """Raised from :class:`RowCap` to stop pyoxigraph once the row limit is passed."""
+
+
+class RowCap:
+    """A binary file for pyoxigraph's TSV serializer keeping the header and ``max_rows`` rows.
+
+    Every TSV line ends in a newline (terms escape theirs), so lines count rows. A line beyond
+    the limit means the answer is truncated: ``write`` raises, which ends the evaluation.
+    """
+
+    def __init__(self, max_rows: int) -> None:
+        self.parts: list[bytes] = []
+        self.lines = 0
+        self.limit = max_rows + 1
+        self.truncated = False
+
+    def write(self, data: bytes) -> int:
+        count = data.count(b"\n")
+        if self.lines + count <= self.limit:
+            self.parts.append(bytes(data))
+            self.lines += count
+            return len(data)
+        end = -1
+        for _ in range(self.limit - self.lines):
+            end = data.index(b"\n", end + 1)
+        self.parts.append(bytes(data[:end + 1]))
+        self.lines, self.truncated = self.limit, True
+        raise RowCapFull()
+
+    def flush(self) -> None:
+        """Nothing to flush: the parts stay in memory."""

@@ -211,7 +211,7 @@ def quotation_errors(graph: Graph, article_text: str) -> list[str]:
     text = unicodedata.normalize("NFC", article_text)
     exact_p, prefix_p, suffix_p = (URIRef(OA + n) for n in ("exact", "prefix", "suffix"))
     errors = []
-    for sel in sorted(set(graph.subjects(RDF.type, URIRef(OA + "TextQuoteSelector")))):
+    for sel in sorted(set(graph.subjects(RDF.type, URIRef(OA + "TextQuoteSelector"))), key=str):
         exacts = list(graph.objects(sel, exact_p))
         if len(exacts) != 1:
             errors.append(f"{sel}: has {len(exacts)} oa:exact values, needs 1")
@@ -236,7 +236,7 @@ def quotation_errors(graph: Graph, article_text: str) -> list[str]:
             errors.append(f"{sel}: oa:exact occurs {len(matching)} times; "
                           "add oa:prefix/oa:suffix to pick one")
     target_p, selector_p = URIRef(OA + "hasTarget"), URIRef(OA + "hasSelector")
-    for ann in sorted(set(graph.subjects(RDF.type, URIRef(OA + "Annotation")))):
+    for ann in sorted(set(graph.subjects(RDF.type, URIRef(OA + "Annotation"))), key=str):
         selectors = [s for t in graph.objects(ann, target_p) for s in graph.objects(t, selector_p)]
         if not any((s, exact_p, None) in graph for s in selectors):
             errors.append(f"{ann}: no oa:hasTarget/oa:hasSelector/oa:exact chain")

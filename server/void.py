@@ -60,7 +60,8 @@ def _partitions(store: Store, ds: NamedNode, graphs: list[NamedNode], out: list[
                 graph: NamedNode) -> None:
     base = ds.value
     classes = store.query(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c ORDER BY ?c",
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c FILTER(isIRI(?c)) } "
+        "GROUP BY ?c ORDER BY ?c",
         default_graph=graphs,  # type: ignore[arg-type]
     )
     for i, row in enumerate(classes):  # type: ignore[arg-type]

@@ -164,3 +164,15 @@ def test_void_statistics_are_counted_from_the_store(built_store: Path) -> None:
              if q.graph_name.value != NS.graph("void") and q.graph_name.value in
              NS.build_graphs().values()}
     assert _void_int(built_store, NS.dataset, "triples") == len(union) <= total
+
+
+def test_a_catalogue_entry_without_a_chinese_title_stops_the_build(own_store: Path,
+                                                                  source_copy: Path) -> None:
+    version = store.read_version(own_store)
+    rq = sorted((source_copy / "queries").glob("*.rq"))[0]
+    lines = rq.read_text(encoding="utf-8").splitlines(keepends=True)
+    rq.write_text("".join(line for line in lines if not line.startswith("#+ title@zh")),
+                  encoding="utf-8")
+    with pytest.raises(build_mod.BuildError, match="canned-query catalogue"):
+        build_mod.build(load_settings(env={}, store=own_store))
+    assert store.read_version(own_store) == version

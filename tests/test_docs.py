@@ -35,3 +35,10 @@ def test_the_two_commands_are_make_targets() -> None:
         assert f"make {target}" in README
         assert f"\n{target}:" in makefile
     assert "make test" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_route_is_in_the_readme(app) -> None:  # type: ignore[no-untyped-def]
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or ".<ext>" in rule.rule:
+            continue
+        assert f"`{rule.rule.replace('<path:', '<')}`" in README, rule.rule

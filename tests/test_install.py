@@ -61,3 +61,25 @@ def test_default_store_is_the_per_user_data_directory(installed: Path, tmp_path:
     assert built.returncode == 0, built.stderr
     assert (tmp_path / ".local" / "share" / "k2d3" / "store" / "current").is_dir()
 
+
+
+def test_installed_app_serves_its_templates_and_static_files(installed: Path,
+                                                             tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert run(installed, "build", "--store", str(store), cwd=tmp_path).returncode == 0
+    code = (
+        "import sys\n"
+        "from server import create_app, load_settings\n"
+        f"app = create_app(load_settings(env={{}}, store={str(store)!r}))\n"
+        "client = app.test_client()\n"
+        "for path in ('/', '/queries', '/ontology', '/source', '/static/k2d3.css',\n"
+        "             '/static/yasgui/yasgui.min.js'):\n"
+        "    response = client.get(path, headers={'Accept': 'text/html'})\n"
+        "    print(path, response.status_code)\n"
+        "    response.close()\n"
+    )
+    done = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    statuses = dict(line.rsplit(" ", 1) for line in done.stdout.splitlines())
+    assert statuses == {path: "200" for path in statuses} and len(statuses) == 6, statuses

@@ -248,3 +248,20 @@ def test_highlighting_escapes_the_query_text() -> None:
     assert '<span class="hl-s">&#34;&lt;/code&gt;&lt;script&gt;x&lt;/script&gt;&#34;</span>' in html
     assert '<span class="hl-c"># &lt;i&gt;</span>' in html
     assert '<span class="hl-v">?x</span>' in html
+
+
+def test_canned_queries_follow_a_deployment_base_iri(tmp_path: Path) -> None:
+    from server.build import build
+
+    base = "https://example.org/k/"
+    settings = load_settings(env={}, store=tmp_path / "store", base_iri=base)
+    build(settings, validate=False)
+    client = create_app(settings).test_client()
+    answer = client.get("/queries/vitamin-k-proteins?format=json")
+    assert answer.status_code == 200
+    iris = {b["value"] for row in answer.get_json()["results"]["bindings"] for b in row.values()
+            if b["type"] == "uri"}
+    assert base + "id/osteocalcin" in iris
+    assert not [iri for iri in iris if iri.startswith("https://w3id.org/k2d3/")]
+    page = client.get(f"/queries/entity-profile?entity={base}id/osteocalcin")
+    assert page.status_code == 200, page.get_data(as_text=True)[:500]

@@ -171,6 +171,13 @@ def test_etag_304(gsp: str) -> None:
     assert again.status_code == 304
 
 
+def test_every_worker_gives_the_same_etag(gsp: str) -> None:
+    """A fresh connection each time lands on either worker; the tag must not depend on which."""
+    tags = {requests.get(gsp + "/person/1.ttl", headers={"Connection": "close"}).headers["ETag"]
+            for _ in range(24)}
+    assert len(tags) == 1, tags
+
+
 def test_written_graph_is_queryable(gsp: str) -> None:
     base = gsp.rsplit("/store", 1)[0]
     resp = requests.get(base + "/sparql", params={

@@ -10,6 +10,7 @@ POST to the graph store itself creates a new graph and answers 201 with its ``Lo
 from __future__ import annotations
 
 import uuid
+import zlib
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -85,10 +86,11 @@ def _get(graph: Graph | None) -> Response:
                            GRAPH_TYPES)
     if media_type is None:
         raise NotAcceptable(f"none of {', '.join(GRAPH_TYPES)} is acceptable to this client")
-    etag = f'"{reader().version()}-{media_type}-{hash(str(graph)) & 0xFFFFFFFF:x}"'
+    store, version = reader().snapshot()
+    # crc32, not hash(): Python salts hash() per process, and every worker must agree.
+    etag = f'"{version}-{media_type}-{zlib.crc32(str(graph).encode()):x}"'
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return Response(status=304, headers={"ETag": etag})
-    store = reader().get()
     if not _exists(store, graph):
         raise NotFound(f"no graph {graph}")
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]

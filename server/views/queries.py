@@ -38,6 +38,11 @@ def _settings() -> Settings:
     return current_app.config["K2D3_SETTINGS"]
 
 
+def _catalogue() -> tuple[canned.CannedQuery, ...]:
+    """The catalogue with its IRIs under this deployment's base."""
+    return canned.catalogue(base=_settings().ns.base)
+
+
 def _store() -> Store:
     return current_app.extensions["k2d3_store"].get()
 
@@ -54,7 +59,7 @@ def catalogue_page() -> Response | str:
     """The catalogue grouped by topic; ``?q=`` filters it on the server (no JavaScript)."""
     lang = i18n.pick_lang(request)
     text = request.args.get("q", "").strip()
-    queries = canned.search(canned.catalogue(), text) if text else list(canned.catalogue())
+    queries = canned.search(_catalogue(), text) if text else list(_catalogue())
     groups = [(topic, TOPICS[topic][lang], [q for q in queries if q.topic == topic])
               for topic in TOPICS]
     groups = [g for g in groups if g[2]]
@@ -187,7 +192,7 @@ def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
 @bp.get("/queries/<name>")
 def query_page(name: str) -> Response | str | tuple[str, int]:
     """One canned query: its page in HTML, or its results in the negotiated format."""
-    query = canned.find(name)
+    query = canned.find(name, base=_settings().ns.base)
     if query is None:
         raise NotFound(f"no canned query named {name!r}")
     media_type = negotiation.negotiate(request.headers.get("Accept"),

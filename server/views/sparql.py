@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 
 from .. import editor, execute, metrics, protocol, service_description, sparql_text
 from ..config import Settings
-from ..errors import NotAcceptable
+from ..errors import NotAcceptable, QueryTimeout, raw_error_response, send_and_close
 from ..negotiation import GRAPH_TYPES, HTML, SELECT_TYPES, content_type, negotiate
 from ..store import StoreReader, writer
 
@@ -56,7 +57,7 @@ def _start_timer() -> None:
 @bp.after_app_request
 def _observe(resp: Response) -> Response:
     started = g.get("k2d3_started")
-    if started is not None:
+    if started is not None and not g.get("k2d3_answered"):  # else the watchdog counted it
         seconds = time.perf_counter() - started
         route = request.url_rule.rule if request.url_rule is not None else "unmatched"
         _metrics().observe(route, request.method, resp.status_code, seconds,
@@ -97,6 +98,33 @@ def _timeout(req: protocol.SparqlRequest) -> float:
     return min(wanted, s.max_query_timeout)
 
 
+class _LateAnswer:
+    """What the watchdog does for a request past its deadline: answer 503, count, log."""
+
+    def __init__(self, timeout: float) -> None:
+        self.sock = request.environ["gunicorn.socket"]
+        self.accept, self.method, self.path = (request.headers.get("Accept"), request.method,
+                                               request.path)
+        self.timeout, self.metrics = timeout, _metrics()
+        self.started, self.digest = g.k2d3_started, g.get("k2d3_query_hash")
+
+    def send(self) -> None:
+        err = QueryTimeout(self.timeout)
+        send_and_close(self.sock, raw_error_response(self.accept, err,
+                                                           head=self.method == "HEAD"))
+        seconds = time.perf_counter() - self.started
+        self.metrics.observe("/sparql", self.method, err.status, seconds, timed_out=True)
+        metrics.log_access(self.method, "/sparql", self.path, err.status, seconds, self.digest)
+
+
+def _runner(timeout: float) -> execute.Runner:
+    """Under gunicorn, run in this thread under the worker's watchdog (see ``server.serve``)."""
+    watchdog = current_app.extensions.get("k2d3_watchdog")
+    if watchdog is None or "gunicorn.socket" not in request.environ:
+        return execute.with_deadline
+    return partial(watchdog.run, answer=_LateAnswer(timeout).send)
+
+
 def _query(req: protocol.SparqlRequest) -> Response:
     s = settings()
     g.k2d3_query_hash = metrics.query_hash(req.text)
@@ -106,16 +134,17 @@ def _query(req: protocol.SparqlRequest) -> Response:
     if media_type is None:
         raise NotAcceptable(f"none of {', '.join(offered)} is acceptable to this client")
     timeout = _timeout(req)
-    etag = _etag(req, media_type, timeout, reader().version())
+    store, version = reader().snapshot()
+    etag = _etag(req, media_type, timeout, version)
     cached = _not_modified(etag)
     if cached is not None:
         return cached
     result = execute.run_query(
-        reader().get(), req.text, timeout_s=timeout, max_rows=s.max_rows,
+        store, req.text, timeout_s=timeout, max_rows=s.max_rows,
         default_graph=list(req.default_graphs) if req.names_dataset else None,
         named_graphs=list(req.named_graphs) if req.names_dataset else None,
         union_default_graph=s.union_default_graph, federation_allow=s.federation_allow,
-        base_iri=endpoint_url())
+        base_iri=endpoint_url(), runner=_runner(timeout))
     if result.kind == "graph" and media_type not in GRAPH_TYPES:
         media_type = negotiate(request.headers.get("Accept"), req.format, GRAPH_TYPES) or ""
     elif result.kind != "graph" and media_type not in SELECT_TYPES:

@@ -1,0 +1,111 @@
+"""The per-process watchdog (server.serve.Watchdog) and the raw 503 it writes on the socket.
+
+The watchdog lets a query run in the request's own thread: whichever of the request and the
+watchdog clears the deadline first decides whether the answer is the result or the 503.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from server.errors import QueryAbandoned, QueryTimeout, raw_error_response, send_and_close
+from server.serve import Watchdog
+
+
+class Events:
+    """What the watchdog did, with the thread it did it on."""
+
+    def __init__(self) -> None:
+        self.answered: list[str] = []
+        self.expired: list[str] = []
+
+    def answer(self) -> None:
+        self.answered.append(threading.current_thread().name)
+
+    def expire(self) -> None:
+        self.expired.append(threading.current_thread().name)
+
+
+def test_work_within_its_deadline_runs_in_the_callers_thread() -> None:
+    events = Events()
+    dog = Watchdog(events.expire)
+    assert dog.run(lambda: threading.current_thread().name, 5, answer=events.answer) == \
+        threading.current_thread().name
+    with pytest.raises(ValueError, match="boom"):
+        dog.run(lambda: int("boom"), 5, answer=events.answer)
+    time.sleep(0.2)
+    assert events.answered == [] and events.expired == []
+
+
+def late_error() -> None:
+    time.sleep(0.4)
+    raise ValueError("late")
+
+
+def test_overdue_work_is_answered_by_the_watchdog_and_abandoned() -> None:
+    events = Events()
+    dog = Watchdog(events.expire)
+    started = time.monotonic()
+    with pytest.raises(QueryAbandoned):
+        dog.run(lambda: time.sleep(0.6), 0.2, answer=events.answer)
+    assert events.answered == ["k2d3-watchdog"] and events.expired == ["k2d3-watchdog"]
+    assert time.monotonic() - started >= 0.6          # the caller was never interrupted
+    # An error raised by overdue work is not reported: the 503 has been sent instead.
+    with pytest.raises(QueryAbandoned):
+        dog.run(late_error, 0.1, answer=events.answer)
+    assert len(events.answered) == 2
+
+
+def test_the_watchdog_answers_at_the_deadline_while_work_still_runs() -> None:
+    events = Events()
+    dog = Watchdog(events.expire)
+    seen: list[float] = []
+    started = time.monotonic()
+
+    def work() -> None:
+        while not events.answered:
+            time.sleep(0.01)
+        seen.append(time.monotonic() - started)
+
+    with pytest.raises(QueryAbandoned):
+        dog.run(work, 0.3, answer=events.answer)
+    assert 0.3 <= seen[0] < 0.6
+
+
+def parse_raw(raw: bytes) -> http.client.HTTPResponse:
+    class Fake:
+        def makefile(self, *_args: object) -> io.BytesIO:
+            return io.BytesIO(raw)
+
+    resp = http.client.HTTPResponse(Fake())  # type: ignore[arg-type]
+    resp.begin()
+    return resp
+
+
+def test_raw_timeout_response_is_valid_http_with_cors_and_negotiated_body() -> None:
+    resp = parse_raw(raw_error_response("application/json", QueryTimeout(2)))
+    assert resp.status == 503 and resp.getheader("Connection") == "close"
+    assert resp.getheader("Access-Control-Allow-Origin") == "*"
+    assert resp.getheader("Retry-After") == "1"
+    assert json.loads(resp.read())["message"] == "query timed out after 2 s"
+    html = parse_raw(raw_error_response("text/html", QueryTimeout(2)))
+    assert html.getheader("Content-Security-Policy") and b"timed out" in html.read()
+    text = parse_raw(raw_error_response(None, QueryTimeout(2)))
+    assert text.read() == b"503 Service Unavailable: query timed out after 2 s\n"
+
+
+def test_send_and_close_ends_the_connection() -> None:
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        send_and_close(ours, b"HTTP/1.1 503 x\r\n\r\n")
+        assert theirs.recv(100) == b"HTTP/1.1 503 x\r\n\r\n"
+        assert theirs.recv(100) == b""                 # end of stream
+        with pytest.raises(OSError):
+            ours.sendall(b"late answer")               # the request's own thread cannot write
