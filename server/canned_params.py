@@ -16,6 +16,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Store, Variable
 
 from .canned import PARAM_TYPES, RDF_TYPE, RDFS_SUBCLASS, XSD, CannedQuery, Param, expand
+from .iris import InvalidIri, to_iri
 
 __all__ = ["ParamError", "allowed_values", "bind", "coerce"]
 
@@ -40,7 +41,11 @@ def coerce(param: Param, raw: str, prefixes: Mapping[str, str]) -> NamedNode | L
         iri = expand(raw, prefixes)
         if not _IRI.match(iri):
             raise ParamError(param.name, f"{raw!r} is not an IRI")
-        return NamedNode(iri)
+        try:
+            return to_iri(iri, f"parameter {param.name!r}")
+        except InvalidIri as exc:  # passes the pattern but not the IRI grammar: `a:[b]`, `%zz`
+            raise ParamError(param.name, f"{raw!r} is not an absolute IRI ({exc.reason})"
+                             ) from None
     checks = {"integer": _INTEGER, "decimal": _DECIMAL, "language": _LANGTAG}
     if param.type in checks and not checks[param.type].match(raw):
         raise ParamError(param.name, f"{raw!r} is not a valid {param.type}")

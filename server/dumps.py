@@ -33,8 +33,9 @@ SUMS = "SHA256SUMS"
 NQUADS = "k2d3.nq.gz"
 TRIG = "k2d3.trig.gz"
 VOID = "http://rdfs.org/ns/void#"
+#: Without ``charset``: Flask's ``send_file`` adds ``; charset=utf-8`` to every ``text/*`` type.
 MEDIA_TYPES = {".nq.gz": "application/gzip", ".trig.gz": "application/gzip",
-               ".ttl": "text/turtle; charset=utf-8", SUMS: "text/plain; charset=utf-8"}
+               ".ttl": "text/turtle", SUMS: "text/plain"}
 
 
 def graph_file(graph_iri: str, ns: Namespaces) -> str:

@@ -129,6 +129,13 @@ class QueryAbandoned(QueryTimeout):
     """The watchdog has already answered this timed-out request on its socket (``serve``)."""
 
 
+class BadGateway(K2D3Error):
+    """A remote this server called on the client's behalf (an allow-listed ``SERVICE``)
+    failed (https://www.rfc-editor.org/rfc/rfc9110#section-15.6.3)."""
+
+    status, title = 502, "Bad Gateway"
+
+
 class StoreUnavailable(K2D3Error):
     status, title = 503, "Service Unavailable"
 

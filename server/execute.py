@@ -13,7 +13,7 @@ SELECT solutions are written by pyoxigraph's own TSV serializer into a writer th
 lossless (its terms are N-Triples), so any other results format is pyoxigraph re-serialising it,
 and Python never builds row objects unless a caller reads ``rows``. ``SERVICE`` / ``LOAD`` are
 refused before pyoxigraph sees them unless their address is allow-listed, because pyoxigraph
-would fetch it itself.
+would fetch it itself; an allow-listed ``SERVICE`` that fails is a 502 naming its address.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ from pyoxigraph import (
 )
 
 from . import sparql_text
-from .errors import FederationRefused, K2D3Error, QuerySyntaxError, QueryTimeout
+from .errors import BadGateway, FederationRefused, K2D3Error, QuerySyntaxError, QueryTimeout
+from .iris import to_iri
 from .negotiation import rdf_format, results_format
 from .streaming import RowCap, RowCapFull, stream_writes
 
@@ -85,21 +86,26 @@ class QueryFailed(K2D3Error):
     status, title = 500, "Internal Server Error"
 
 
-def check_federation(text: str, allow: Sequence[str]) -> None:
+def check_federation(text: str, allow: Sequence[str]) -> list[str]:
     """Refuse ``SERVICE`` / ``LOAD`` whose address does not start with an allowed prefix.
+
+    Returns the addresses ``text`` fetches (all allowed; empty when it fetches nothing).
 
     Raises:
         FederationRefused: naming the address (or saying it is not known before running).
     """
     toks = sparql_text.tokens(sparql_text.unescape(text))
     if not {"SERVICE", "LOAD"} & sparql_text.keywords(toks):
-        return
+        return []
+    fetched: list[str] = []
     for iri in sparql_text.fetched_iris(toks):
         if iri is None:
             raise FederationRefused("SERVICE and LOAD need a literal absolute IRI here")
         if not any(iri.startswith(prefix) for prefix in allow):
             raise FederationRefused(f"fetching <{iri}> is not allowed (SERVICE and LOAD may only "
                                     "fetch addresses listed in K2D3_FEDERATION_ALLOW)")
+        fetched.append(iri)
+    return fetched
 
 
 def names_dataset(text: str) -> bool:
@@ -206,12 +212,14 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
 
     Raises:
         QuerySyntaxError, FederationRefused, QueryTimeout, QueryFailed.
+        iris.InvalidIri: a graph IRI is not an absolute IRI (400).
+        BadGateway: an allow-listed ``SERVICE`` failed (502).
     """
-    check_federation(query, federation_allow)
+    fetches = check_federation(query, federation_allow)
     kwargs: dict[str, Any] = {"base_iri": base_iri}
     if default_graph is not None or named_graphs is not None:
         kwargs["default_graph"] = [_graph(g) for g in default_graph or []]
-        kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs or []]
+        kwargs["named_graphs"] = [to_iri(g, "named-graph-uri") for g in named_graphs or []]
     elif union_default_graph and not names_dataset(query):
         kwargs["use_default_graph_as_union"] = True
     if substitutions:
@@ -226,6 +234,10 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from None
     except OSError as exc:
+        if fetches:  # pyoxigraph reports a remote's failure (refused, 5xx, bad body) as OSError
+            names = ", ".join(f"<{iri}>" for iri in dict.fromkeys(fetches))
+            raise BadGateway(f"a SERVICE endpoint this query calls ({names}) failed: "
+                             f"{_one_line(exc)}") from None
         raise QueryFailed(f"query evaluation failed: {exc}") from None
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result
@@ -260,7 +272,14 @@ def _lenient_clear(update: str) -> str:
 
 
 def _graph(iri: str) -> NamedNode | DefaultGraph:
-    return DefaultGraph() if iri == "" else NamedNode(iri)
+    return DefaultGraph() if iri == "" else to_iri(iri, "default-graph-uri")
+
+
+def _one_line(exc: Exception, limit: int = 300) -> str:
+    """An engine message on one line, cut to ``limit`` characters (it may quote a remote's
+    whole error page)."""
+    line = " ".join(str(exc).split()) or type(exc).__name__
+    return line if len(line) <= limit else line[:limit] + "…"
 
 
 def _results_object(result: QueryResult) -> Any:

@@ -15,6 +15,8 @@ Design (documented in the README's "Linked data" section):
   (SPARQL 1.1 Graph Store Protocol, direct identification); the dataset IRI returns the VoID
   graph; any other IRI returns its description: every triple with it as subject (following blank
   nodes, i.e. its Concise Bounded Description) plus every triple that points at it from an IRI.
+* **A path that is not an IRI** (``/id/a%20b``): the graph cannot know it, so it is answered
+  like any unknown IRI (404), never as a bad request: the functions below treat it as unknown.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from flask import Response, current_app, request
 from pyoxigraph import BlankNode, NamedNode, Quad, Store, Triple, serialize
 
 from . import errors
+from .iris import InvalidIri, to_iri
 from .labels import prefixes
 from .namespaces import Namespaces
 from .negotiation import content_type, negotiate, rdf_format
@@ -66,11 +69,20 @@ def graph_for_iri(iri: str, ns: Namespaces, store: Store | None = None) -> str |
         return ns.graph("shapes")
     if iri.startswith(ns.base + "graph/"):
         return iri
-    if store is not None and iri.startswith(ns.ontology + "/") and any(
-            True for _ in store.quads_for_pattern(NamedNode(ns.ontology), OWL_VERSION_IRI,
-                                                  NamedNode(iri), None)):
-        return ns.graph("ontology")
+    if store is not None and iri.startswith(ns.ontology + "/"):
+        node = _node(iri)
+        if node is not None and any(True for _ in store.quads_for_pattern(
+                NamedNode(ns.ontology), OWL_VERSION_IRI, node, None)):
+            return ns.graph("ontology")
     return None
+
+
+def _node(iri: str) -> NamedNode | None:
+    """``iri`` as a ``NamedNode``, or ``None`` when it is not an IRI (so not in the store)."""
+    try:
+        return to_iri(iri, "IRI")
+    except InvalidIri:
+        return None
 
 
 def _cbd(store: Store, subject: NamedNode | BlankNode, seen: set[BlankNode]) -> Iterator[Triple]:
@@ -84,7 +96,9 @@ def _cbd(store: Store, subject: NamedNode | BlankNode, seen: set[BlankNode]) -> 
 
 def describe(store: Store, iri: str) -> list[Triple]:
     """The description of ``iri``: its CBD plus incoming triples from IRIs, over all graphs."""
-    node = NamedNode(iri)
+    node = _node(iri)
+    if node is None:
+        return []
     triples = dict.fromkeys(_cbd(store, node, set()))
     for quad in store.quads_for_pattern(None, None, node, None):
         if isinstance(quad.subject, NamedNode):
@@ -94,7 +108,10 @@ def describe(store: Store, iri: str) -> list[Triple]:
 
 def graph_triples(store: Store, graph: str) -> list[Triple]:
     """Every triple of the named graph ``graph``."""
-    quads: Iterable[Quad] = store.quads_for_pattern(None, None, None, NamedNode(graph))
+    node = _node(graph)
+    if node is None:
+        return []
+    quads: Iterable[Quad] = store.quads_for_pattern(None, None, None, node)
     return [q.triple for q in quads]
 
 
@@ -109,9 +126,12 @@ def rdf_for_iri(store: Store, iri: str, ns: Namespaces) -> list[Triple]:
 def is_known(store: Store, iri: str, ns: Namespaces) -> bool:
     """True when ``iri`` appears in the store (as subject, object or graph name)."""
     graph = graph_for_iri(iri, ns, store)
-    if graph is not None and store.contains_named_graph(NamedNode(graph)):
+    graph_node = _node(graph) if graph is not None else None
+    if graph_node is not None and store.contains_named_graph(graph_node):
         return True
-    node = NamedNode(iri)
+    node = _node(iri)
+    if node is None:
+        return False
     return any(True for _ in store.quads_for_pattern(node, None, None, None)) or any(
         True for _ in store.quads_for_pattern(None, None, node, None))
 

@@ -4,6 +4,11 @@ Follows the SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/): quer
 (section 2.1.1), POST form-encoded (2.1.2) or POST ``application/sparql-query`` (2.1.3);
 update by POST form-encoded (2.2.1) or ``application/sparql-update`` (2.2.2). Takes a werkzeug
 ``Request``, reads no Flask globals, and is tested case by case in ``tests/test_protocol.py``.
+
+A ``timeout=`` below :data:`MIN_TIMEOUT_S` is refused: every query that outlives its deadline
+costs the server a worker process (``server.serve`` retires it), so a client asking for
+hundredths of a second could recycle every worker with a handful of requests. The server's
+default and maximum timeouts are settings (``query_timeout``, ``max_query_timeout``).
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ from werkzeug.wrappers import Request
 
 from . import sparql_text
 from .errors import BadRequest, Forbidden, MethodNotAllowed, Unauthorized, UnsupportedMediaType
+from .iris import to_iri
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
+#: The shortest ``timeout=`` a client may ask for, in seconds (see the module docstring).
+MIN_TIMEOUT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -74,8 +82,8 @@ def _timeout(params: MultiDict[str, str]) -> float | None:
         value = float(raw)
     except ValueError:
         raise BadRequest(f"timeout must be a number of seconds, not {raw!r}") from None
-    if not value > 0:
-        raise BadRequest("timeout must be more than 0 seconds")
+    if not value >= MIN_TIMEOUT_S:  # also refuses NaN
+        raise BadRequest(f"timeout must be at least {MIN_TIMEOUT_S:g} second, not {raw!r}")
     return value
 
 
@@ -91,7 +99,9 @@ def parse(request: Request) -> SparqlRequest:
 
     Raises:
         BadRequest: a parameter given twice, both or neither of query and update in a form,
-            a body that is not UTF-8, a bad ``timeout``.
+            a body that is not UTF-8, a ``timeout`` that is not a number of seconds of at
+            least :data:`MIN_TIMEOUT_S`, a ``using-graph-uri`` / ``using-named-graph-uri``
+            that is not an absolute IRI.
         MethodNotAllowed: a method other than GET and POST, or an update by GET.
         UnsupportedMediaType: a POST without, or with another, media type.
     """
@@ -147,16 +157,11 @@ def _update(params: MultiDict[str, str], text: str) -> SparqlRequest:
         if {"USING", "WITH"} & sparql_text.keywords(toks):
             raise BadRequest("using-graph-uri / using-named-graph-uri conflict with USING or "
                              "WITH in the update; give the dataset in one place only")
-        clause = " ".join([f"USING <{_iri(g)}>" for g in using]
-                          + [f"USING NAMED <{_iri(g)}>" for g in using_named])
+        clause = " ".join(
+            [f"USING <{to_iri(g, 'using-graph-uri').value}>" for g in using]
+            + [f"USING NAMED <{to_iri(g, 'using-named-graph-uri').value}>" for g in using_named])
         text = sparql_text.insert_before_where(text, toks, clause)
     return SparqlRequest("update", text, format=_one(params, "format"))
-
-
-def _iri(value: str) -> str:
-    if any(c in value for c in '<>"{}|^`\\ \n\t'):
-        raise BadRequest(f"not an IRI: {value!r}")
-    return value
 
 
 def authorize_write(token: str | None, authorization: str | None) -> None:

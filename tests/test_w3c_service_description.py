@@ -31,6 +31,7 @@ def description(url: str, media_type: str) -> rdflib.Graph:
     return rdflib.Graph().parse(data=resp.content, format=fmt, publicID=url)
 
 
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 @pytest.mark.parametrize("media_type", RDF_TYPES)
 def test_returns_rdf(live_server: str, media_type: str) -> None:
     assert len(description(live_server + "/sparql", media_type)) > 0

@@ -18,6 +18,7 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 
 from .. import execute, protocol
 from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
+from ..iris import to_iri
 from ..negotiation import GRAPH_TYPES, content_type, negotiate, rdf_format
 from ..store import writer
 from .sparql import reader, settings
@@ -33,9 +34,16 @@ def _base() -> str:
 
 
 def _target(path: str | None) -> Graph | None:
-    """The graph a request names (``None``: the graph store itself)."""
+    """The graph a request names (``None``: the graph store itself).
+
+    ``?graph=`` must be an absolute IRI (it is not resolved against the request URL), and a
+    ``/store/<path>`` must decode to one.
+
+    Raises:
+        BadRequest: both or neither of ``?default`` and ``?graph=``, or not an absolute IRI.
+    """
     if path is not None:
-        return NamedNode(_base() + "store/" + path)
+        return to_iri(_base() + "store/" + path, "the graph named by the request path")
     has_default, graphs = "default" in request.args, request.args.getlist("graph")
     if has_default and graphs:
         raise BadRequest("give either ?default or ?graph=, not both")
@@ -44,9 +52,7 @@ def _target(path: str | None) -> Graph | None:
     if has_default:
         return DefaultGraph()
     if graphs:
-        if not graphs[0] or any(c in graphs[0] for c in '<>" {}|\\^`'):
-            raise BadRequest(f"not an IRI: {graphs[0]!r}")
-        return NamedNode(graphs[0])
+        return to_iri(graphs[0], "the `graph` parameter")
     return None
 
 
@@ -87,12 +93,12 @@ def _get(graph: Graph | None) -> Response:
     if media_type is None:
         raise NotAcceptable(f"none of {', '.join(GRAPH_TYPES)} is acceptable to this client")
     store, version = reader().snapshot()
+    if not _exists(store, graph):  # before the ETag: a graph deleted since is 404, not 304
+        raise NotFound(f"no graph {graph}")
     # crc32, not hash(): Python salts hash() per process, and every worker must agree.
     etag = f'"{version}-{media_type}-{zlib.crc32(str(graph).encode()):x}"'
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return Response(status=304, headers={"ETag": etag})
-    if not _exists(store, graph):
-        raise NotFound(f"no graph {graph}")
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
     result = execute.QueryResult("graph", triples=triples)
     return Response(execute.serialize(result, media_type), 200,

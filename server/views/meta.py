@@ -1,18 +1,20 @@
 """Site-wide pages: the home page, ``/healthz``, ``/.well-known/void`` and the dumps.
 
 Also installs the template context every page shares (``lang``, ``t``, ``href``: see
-``i18n.template_context``) for the whole app, so any blueprint can extend ``base.html``.
+``i18n.template_context``) for the whole app, so any blueprint can extend ``base.html``, and
+the ``linkable`` template test (``iris.linkable``: only http(s) IRIs and local paths are links).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, send_file
 
-from .. import dumps, i18n, linked_data
+from .. import dumps, i18n, iris, linked_data
 from ..store import StoreMissing
 
 bp = Blueprint("meta", __name__)
 bp.app_context_processor(i18n.template_context)
+bp.add_app_template_test(iris.linkable, "linkable")
 
 
 @bp.get("/")

@@ -1,0 +1,89 @@
+"""SERVICE and LOAD never reach an address that is not allow-listed, however they are written.
+
+A real listening socket stands for the forbidden address; after every sneaky spelling has been
+sent to a real server, the socket must not have received a single connection.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+import requests
+from endpoint_fixtures import TOKEN, fresh_store, serve
+
+SPELLINGS = [
+    "SELECT * {{ SERVICE <{addr}sparql> {{ ?s ?p ?o }} }}",
+    "select * {{ service <{addr}sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ SERVICE SILENT <{addr}sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ \\u0053ERVICE <{addr}sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ SERV\\u0049CE <{addr}sparql> {{ ?s ?p ?o }} }}",
+    "PREFIX e: <{addr}> SELECT * {{ SERVICE e:sparql {{ ?s ?p ?o }} }}",
+    "BASE <{addr}> SELECT * {{ SERVICE <sparql> {{ ?s ?p ?o }} }}",
+    "PREFIX e: <http://ex/> SELECT * {{ OPTIONAL {{ ?s ?p e:a\\# }} "
+    "SERVICE <{addr}sparql> {{ ?x ?y ?z }} }}",
+    "PREFIX e: <http://ex/> SELECT * {{ ?s ?p e:a\\.#x\n SERVICE <{addr}s> {{ ?x ?y ?z }} }}",
+    "SELECT * {{ #comment\nSERVICE <{addr}sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{addr}sparql> {{ ?s ?p ?o }} }} }}",
+    "SELECT * {{ {{ SELECT * {{ SERVICE <{addr}sparql> {{ ?s ?p ?o }} }} }} }}",
+    "SELECT * {{ ?s ?p \"a\\\"\" . SERVICE <{addr}sparql> {{ ?s ?p ?o }} }}",
+]
+UPDATES = [
+    "LOAD <{addr}data.ttl>",
+    "LOAD SILENT <{addr}data.ttl> INTO GRAPH <http://e/g>",
+    "PREFIX e: <{addr}> LOAD e:data",
+    "INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{addr}sparql> {{ ?s ?p ?o }} }}",
+]
+
+
+@pytest.fixture(scope="module")
+def forbidden() -> Iterator[tuple[str, socket.socket]]:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        listener.settimeout(0.5)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/", listener
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(fresh_store(tmp_path_factory.mktemp("fed"))) as (url, _proc):
+        yield url
+
+
+def assert_never_contacted(listener: socket.socket) -> None:
+    with pytest.raises(socket.timeout):
+        conn, _ = listener.accept()
+        conn.close()
+
+
+@pytest.mark.parametrize("template", SPELLINGS)
+def test_query_spellings_never_contact_the_address(server: str, forbidden, template: str
+                                                   ) -> None:  # type: ignore[no-untyped-def]
+    addr, listener = forbidden
+    query = template.format(addr=addr)
+    resp = requests.post(server + "/sparql", data=query, timeout=10,
+                         headers={"Content-Type": "application/sparql-query"})
+    assert resp.status_code in {400, 403}, (resp.status_code, resp.text)
+    assert_never_contacted(listener)
+
+
+@pytest.mark.parametrize("template", UPDATES)
+def test_update_spellings_never_contact_the_address(server: str, forbidden, template: str
+                                                    ) -> None:  # type: ignore[no-untyped-def]
+    addr, listener = forbidden
+    resp = requests.post(server + "/sparql", data=template.format(addr=addr), timeout=10,
+                         headers={"Content-Type": "application/sparql-update",
+                                  "Authorization": f"Bearer {TOKEN}"})
+    assert resp.status_code in {400, 403}, (resp.status_code, resp.text)
+    assert_never_contacted(listener)
+
+
+def test_the_listener_would_notice_a_contact(forbidden) -> None:  # type: ignore[no-untyped-def]
+    """The check above is meaningful: a real connection to the address is seen."""
+    addr, listener = forbidden
+    host, port = addr[len("http://"):-1].split(":")
+    with socket.create_connection((host, int(port)), timeout=2):
+        conn, _ = listener.accept()
+        conn.close()
