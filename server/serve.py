@@ -44,6 +44,8 @@ log = logging.getLogger("k2d3.serve")
 
 #: Seconds a retiring worker gets to finish its other in-flight requests.
 RETIRE_GRACE_S = 3.0
+#: Stack size of request threads (virtual memory; pages are only used when touched).
+THREAD_STACK_BYTES = 64 * 1024 * 1024
 #: How often the watchdog looks for overdue queries (so a 503 is at most this late).
 WATCH_EVERY_S = 0.05
 
@@ -192,6 +194,9 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
         debug: bool = False) -> None:
     """Serve k2d3 on ``host:port`` until interrupted (gunicorn; Flask's server with ``debug``)."""
     _access_logging()
+    # Request threads get deep stacks: pyoxigraph's parser recurses (see sparql_text.too_complex
+    # for the limits that keep requests inside even the default 8 MiB). Forked workers inherit it.
+    threading.stack_size(THREAD_STACK_BYTES)
     if debug:
         create_app(settings).run(host=host, port=port, debug=True, threaded=True)
         return

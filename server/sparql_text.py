@@ -140,3 +140,32 @@ def query_form(toks: list[Token]) -> str | None:
             if word in {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}:
                 return word
     return None
+
+
+#: Deepest nesting of ``{``, ``(`` and ``[`` accepted, and most operators in one request.
+#: pyoxigraph's parser and planner recurse: about 2,500 nested braces or 10,000 chained
+#: ``||`` / ``UNION`` / ``!`` overflow an 8 MiB thread stack and kill the process (measured
+#: with pyoxigraph 0.5.13), so requests past these limits are refused before they reach it.
+MAX_NESTING = 256
+MAX_OPERATORS = 4_000
+#: Single characters as the lexer gives them (``||`` counts twice), and the keyword operators.
+_OPERATORS = {"|", "&", "!", "/", "^", "UNION", "MINUS", "OPTIONAL"}
+_OPEN, _CLOSE = "{([", "})]"
+
+
+def too_complex(toks: list[Token]) -> str | None:
+    """Why the request is too deeply nested or too long a chain to evaluate safely, if it is."""
+    depth = deepest = operators = 0
+    for tok in toks:
+        if tok.text in _OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif tok.text in _CLOSE:
+            depth = max(0, depth - 1)
+        elif tok.text.upper() in _OPERATORS:
+            operators += 1
+    if deepest > MAX_NESTING:
+        return f"the request nests brackets {deepest} deep; the limit is {MAX_NESTING}"
+    if operators > MAX_OPERATORS:
+        return f"the request chains {operators} operators; the limit is {MAX_OPERATORS}"
+    return None

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 from pyoxigraph import Store
 
@@ -76,16 +77,39 @@ def write_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class _Writing:
+    """The read-write store, lent for one ``with writer(...)`` block and taken back after it.
+
+    pyoxigraph closes a Store only when the last reference goes, and the caller's ``as`` name
+    outlives the block; lending a stand-in that drops its reference at the end closes RocksDB
+    before the lock is released, so the next writer can open it.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store: Store | None = store
+
+    def __getattr__(self, name: str) -> Any:
+        if self._store is None:
+            raise RuntimeError("the store is closed: use it inside the `with writer()` block")
+        return getattr(self._store, name)
+
+    def close(self) -> None:
+        self._store = None
+
+
 @contextmanager
 def writer(root: Path) -> Iterator[Store]:
-    """Open the live store read-write under the lock; flush and bump the version on success."""
+    """Open the live store read-write under the lock; flush and bump the version on success.
+
+    The store is closed when the block ends, before the lock is released.
+    """
     with write_lock(root):
-        store = Store(str(live_dir(root)))
+        lent = _Writing(Store(str(live_dir(root))))
         try:
-            yield store
-            store.flush()
+            yield cast(Store, lent)
+            lent.flush()
         finally:
-            del store
+            lent.close()  # the last reference: RocksDB closes here
         _write_version(root)
 
 
@@ -153,7 +177,12 @@ class StoreReader:
         if store is not None and version == self._version:
             return store, version
         with self._lock:
-            if self._store is None or version != self._version:
-                self._store = Store.read_only(str(live_dir(self.root)))
-                self._version = version
+            while self._store is None or version != self._version:
+                opened = Store.read_only(str(live_dir(self.root)))
+                # A write may land between reading the token and opening: then the store
+                # holds newer data than the token says; read again until the two agree.
+                now = read_version(self.root)
+                if now == version:
+                    self._store, self._version = opened, version
+                version = now
             return self._store, version

@@ -87,3 +87,34 @@ def test_the_listener_would_notice_a_contact(forbidden) -> None:  # type: ignore
     with socket.create_connection((host, int(port)), timeout=2):
         conn, _ = listener.accept()
         conn.close()
+
+
+# Requests that would overflow pyoxigraph's recursive parser are refused before they reach it;
+# a 400 (not a reset connection) shows the text never reached pyoxigraph.
+CRASHERS = [
+    "ASK " + "{" * 3000 + "}" * 3000,
+    "ASK { FILTER(" + "(" * 3000 + "1" + ")" * 3000 + ") }",
+    "ASK { FILTER(" + " || ".join(["true"] * 20000) + ") }",
+    "ASK { " + " UNION ".join(["{?s ?p ?o}"] * 20000) + " }",
+    "ASK { FILTER(" + "!" * 20000 + "true) }",
+]
+
+
+@pytest.mark.parametrize("query", CRASHERS, ids=["braces", "parens", "or", "union", "not"])
+def test_requests_that_would_overflow_the_parser_are_refused(server: str, query: str) -> None:
+    resp = requests.post(server + "/sparql", data=query, timeout=30,
+                         headers={"Content-Type": "application/sparql-query"})
+    assert resp.status_code == 400 and "the limit is" in resp.text
+    update = requests.post(server + "/sparql", data="INSERT { ?s ?p ?o } WHERE " + query[4:],
+                           timeout=30, headers={"Content-Type": "application/sparql-update",
+                                                "Authorization": f"Bearer {TOKEN}"})
+    assert update.status_code == 400 and "the limit is" in update.text
+    assert requests.get(server + "/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def test_a_realistic_query_is_within_the_limits(server: str) -> None:
+    query = ("SELECT * { " + " UNION ".join(f"{{ ?s ?p {i} }}" for i in range(200)) +
+             " FILTER(" + " || ".join(f"?o = {i}" for i in range(200)) + ") }")
+    resp = requests.post(server + "/sparql", data=query,
+                         headers={"Content-Type": "application/sparql-query"})
+    assert resp.status_code == 200, resp.text

@@ -83,3 +83,33 @@ def test_write_lock_excludes_other_processes(tmp_path: Path) -> None:
         waited = time.monotonic() - started
     holder.join(10)
     assert waited >= 0.4, "the second writer must wait for the first"
+
+
+def test_concurrent_writers_all_succeed(tmp_path: Path) -> None:
+    """Each writer closes the store before the next takes the lock (threads share a process)."""
+    _make(tmp_path, "base")
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        for i in range(10):
+            try:
+                with store.writer(tmp_path) as db:
+                    db.update(f'INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}w{worker}> <{EX}p> {i} }} }}')
+            except BaseException as exc:  # collected and asserted below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(list(store.StoreReader(tmp_path).get().quads_for_pattern(None, None, None))) == 41
+
+
+def test_the_lent_store_is_closed_after_its_block(tmp_path: Path) -> None:
+    _make(tmp_path, "x")
+    with store.writer(tmp_path) as db:
+        pass
+    with pytest.raises(RuntimeError, match="closed"):
+        db.update("INSERT DATA { <http://e/a> <http://e/b> 1 }")

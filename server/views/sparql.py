@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request
 
 from .. import editor, execute, metrics, protocol, service_description, sparql_text
 from ..config import Settings
-from ..errors import NotAcceptable, QueryTimeout, raw_error_response, send_and_close
+from ..errors import BadRequest, NotAcceptable, QueryTimeout, raw_error_response, send_and_close
 from ..negotiation import GRAPH_TYPES, HTML, SELECT_TYPES, content_type, negotiate
 from ..store import StoreReader, writer
 
@@ -128,7 +128,10 @@ def _runner(timeout: float) -> execute.Runner:
 def _query(req: protocol.SparqlRequest) -> Response:
     s = settings()
     g.k2d3_query_hash = metrics.query_hash(req.text)
-    form = sparql_text.query_form(sparql_text.tokens(sparql_text.unescape(req.text)))
+    toks = sparql_text.tokens(sparql_text.unescape(req.text))
+    if problem := sparql_text.too_complex(toks):
+        raise BadRequest(problem)
+    form = sparql_text.query_form(toks)
     offered = GRAPH_TYPES if form in {"CONSTRUCT", "DESCRIBE"} else SELECT_TYPES
     media_type = negotiate(request.headers.get("Accept"), req.format, offered)
     if media_type is None:
@@ -164,6 +167,8 @@ def _update(req: protocol.SparqlRequest) -> Response:
     s = settings()
     g.k2d3_query_hash = metrics.query_hash(req.text)
     protocol.authorize_write(s.update_token, request.headers.get("Authorization"))
+    if problem := sparql_text.too_complex(sparql_text.tokens(sparql_text.unescape(req.text))):
+        raise BadRequest(problem)
     with writer(s.store) as store:
         execute.run_update(store, req.text, federation_allow=s.federation_allow,
                            base_iri=endpoint_url())
