@@ -26,9 +26,10 @@ lint: setup-test
 test: setup-test lint
 	.venv/bin/python -m pytest -q $(ARGS)
 
-bench: setup-test
+bench: build
 	.venv/bin/python scripts/bench_build.py
-	.venv/bin/python scripts/bench_http.py
+	.venv/bin/python scripts/bench_http.py --store $${K2D3_STORE:-$$HOME/.local/share/k2d3/store}
+	.venv/bin/python scripts/bench_pages.py
 
 clean:
 	rm -rf .venv build *.egg-info
