@@ -56,32 +56,28 @@ def _stats(store: Store, subject: NamedNode, graphs: list[NamedNode], out: list[
         out.append(Quad(subject, v(local), _int(_count(store, query, graphs)), graph))
 
 
+#: (kind, the partition's key property, its count property, the query that lists them).
+PARTITIONS = (
+    ("class", "entities",
+     "SELECT ?key (COUNT(DISTINCT ?s) AS ?n) { ?s a ?key FILTER(isIRI(?key)) } "
+     "GROUP BY ?key ORDER BY ?key"),
+    ("property", "triples",
+     "SELECT ?key (COUNT(*) AS ?n) { ?s ?key ?o } GROUP BY ?key ORDER BY ?key"),
+)
+
+
 def _partitions(store: Store, ds: NamedNode, graphs: list[NamedNode], out: list[Quad],
                 graph: NamedNode) -> None:
-    base = ds.value
-    classes = store.query(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) { ?s a ?c FILTER(isIRI(?c)) } "
-        "GROUP BY ?c ORDER BY ?c",
-        default_graph=graphs,  # type: ignore[arg-type]
-    )
-    for i, row in enumerate(classes):  # type: ignore[arg-type]
-        part = NamedNode(f"{base}/class-partition/{i + 1}")
-        out += [
-            Quad(ds, NamedNode(VOID + "classPartition"), part, graph),
-            Quad(part, NamedNode(VOID + "class"), row["c"], graph),
-            Quad(part, NamedNode(VOID + "entities"), _int(int(row["n"].value)), graph),
-        ]
-    props = store.query(
-        "SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p ORDER BY ?p",
-        default_graph=graphs,  # type: ignore[arg-type]
-    )
-    for i, row in enumerate(props):  # type: ignore[arg-type]
-        part = NamedNode(f"{base}/property-partition/{i + 1}")
-        out += [
-            Quad(ds, NamedNode(VOID + "propertyPartition"), part, graph),
-            Quad(part, NamedNode(VOID + "property"), row["p"], graph),
-            Quad(part, NamedNode(VOID + "triples"), _int(int(row["n"].value)), graph),
-        ]
+    """``void:classPartition`` and ``void:propertyPartition``, counted from the store."""
+    for kind, count, query in PARTITIONS:
+        rows = store.query(query, default_graph=graphs)  # type: ignore[arg-type]
+        for i, row in enumerate(rows):  # type: ignore[arg-type]
+            part = NamedNode(f"{ds.value}/{kind}-partition/{i + 1}")
+            out += [
+                Quad(ds, NamedNode(f"{VOID}{kind}Partition"), part, graph),
+                Quad(part, NamedNode(VOID + kind), row["key"], graph),
+                Quad(part, NamedNode(VOID + count), _int(int(row["n"].value)), graph),
+            ]
 
 
 def void_quads(store: Store, ns: Namespaces) -> list[Quad]:

@@ -76,18 +76,27 @@ def start_server(store: Path, env: dict[str, str] | None = None) -> tuple[subpro
         cwd=Path(__file__).resolve().parent.parent,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    try:
+        wait_up(proc, url)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc, url
+
+
+def wait_up(proc: subprocess.Popen, url: str, seconds: float = 60) -> None:
+    """Wait until the server at ``url`` answers a query (or its process exits)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"k2d3 serve exited with {proc.returncode}")
+            raise RuntimeError(f"the server exited with {proc.returncode}")
         try:
             if requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).ok:
-                return proc, url
+                return
         except requests.ConnectionError:
             pass
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("k2d3 serve did not come up within 60 s")
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not come up within {seconds} s")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

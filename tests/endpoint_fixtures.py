@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
+from conftest import free_port, stop_server, wait_up
 from pyoxigraph import RdfFormat
 
 from server import store as store_mod
@@ -67,12 +65,6 @@ def _named(iri: str):  # type: ignore[no-untyped-def]
     return NamedNode(iri)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(store: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run ``server.serve.run`` (gunicorn) over ``store`` with ``K2D3_*`` settings ``env``."""
@@ -88,30 +80,11 @@ def serve(store: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_up(proc, url)
+        wait_up(proc, url, seconds=30)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         log.close()
-
-
-def _wait_up(proc: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not come up within 30 s")
 
 
 def fresh_store(tmp: Path, name: str = "store") -> Path:

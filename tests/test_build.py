@@ -187,3 +187,17 @@ def test_a_catalogue_entry_without_a_chinese_title_stops_the_build(own_store: Pa
     with pytest.raises(build_mod.BuildError, match="canned-query catalogue"):
         build_mod.build(load_settings(env={}, store=own_store))
     assert store.read_version(own_store) == version
+
+
+def test_void_class_partition_counts_claims(built_store: Path) -> None:
+    claim = "https://w3id.org/k2d3/ontology#Claim"
+    expected = rdflib.Graph()
+    for file in [*sources.data_files(), sources.inferred_file()]:
+        expected.parse(file, format="nt" if file.suffix == ".nt" else "turtle")
+    claims = set(expected.subjects(rdflib.RDF.type, rdflib.URIRef(claim)))
+    db = store.StoreReader(built_store).get()
+    rows = list(db.query(
+        "PREFIX void: <http://rdfs.org/ns/void#> SELECT ?n { GRAPH ?g { ?ds void:classPartition "
+        f"?p . ?p void:class <{claim}> ; void:entities ?n }} }}"))
+    assert len(claims) > 50
+    assert [int(r["n"].value) for r in rows] == [len(claims)]  # type: ignore[index]
