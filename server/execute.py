@@ -244,15 +244,25 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
 
 
 def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (),
-               base_iri: str | None = None) -> None:
+               base_iri: str | None = None, timeout_s: float | None = None,
+               runner: Runner = with_deadline) -> None:
     """Apply a SPARQL Update to a read-write ``store`` (one transaction).
 
+    With ``timeout_s``, ``runner`` enforces it as for queries: under gunicorn the worker then
+    retires, and the transaction dies uncommitted with it unless it finishes first, so a 503
+    to an update means its outcome is unknown (as with Fuseki); the writer lock is freed either
+    way, so a heavy ``WHERE`` cannot block every other writer and the build for ever.
+
     Raises:
-        QuerySyntaxError, FederationRefused, QueryFailed.
+        QuerySyntaxError, FederationRefused, QueryFailed, QueryTimeout.
     """
     check_federation(update, federation_allow)
+    text = _lenient_clear(update)
     try:
-        store.update(_lenient_clear(update), base_iri=base_iri)
+        if timeout_s is None:
+            store.update(text, base_iri=base_iri)
+        else:
+            runner(lambda: store.update(text, base_iri=base_iri), timeout_s)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc), kind="update") from None
     except (OSError, RuntimeError) as exc:

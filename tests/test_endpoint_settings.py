@@ -128,3 +128,25 @@ def test_federation_allow_list_setting(tmp_path: Path) -> None:
             refused = requests.get(url + "/sparql", params={
                 "query": "SELECT * { SERVICE <http://127.0.0.2:9/> { ?s ?p ?o } }"})
             assert refused.status_code == 403
+
+
+def test_a_runaway_update_times_out_and_frees_the_writer_lock(tmp_path: Path) -> None:
+    root = fresh_store(tmp_path)
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
+    with serve(root, query_timeout="1", max_query_timeout="1") as (url, _proc):
+        product = " ".join(f"GRAPH ?g{i} {{ ?a{i} ?b{i} ?c{i} }}" for i in range(10))
+        heavy = ("INSERT { GRAPH <http://e/never> { <http://e/n> <http://e/is> ?n } } WHERE "
+                 f"{{ {{ SELECT (COUNT(*) AS ?n) {{ {product} }} }} }}")
+        resp = requests.post(url + "/sparql", data=heavy, headers=auth, timeout=30)
+        assert resp.status_code == 503 and "timed out after 1 s" in resp.text
+        deadline = time.monotonic() + 15
+        status = 0
+        while time.monotonic() < deadline and status != 204:
+            status = requests.post(url + "/sparql", headers=auth, timeout=10,
+                                   data="INSERT DATA { GRAPH <http://e/ok> { <http://e/a> "
+                                        "<http://e/b> 1 } }").status_code
+            time.sleep(0.2)
+        assert status == 204, "the writer lock must be free again after the retirement"
+        ask = requests.get(url + "/sparql", params={"query": "ASK { GRAPH <http://e/never> "
+                                                             "{ ?s ?p ?o } }"})
+        assert ask.json()["boolean"] is False, "the timed-out update did not commit"

@@ -169,9 +169,10 @@ def _update(req: protocol.SparqlRequest) -> Response:
     protocol.authorize_write(s.update_token, request.headers.get("Authorization"))
     if problem := sparql_text.too_complex(sparql_text.tokens(sparql_text.unescape(req.text))):
         raise BadRequest(problem)
+    timeout = _timeout(req)
     with writer(s.store) as store:
         execute.run_update(store, req.text, federation_allow=s.federation_allow,
-                           base_iri=endpoint_url())
+                           base_iri=endpoint_url(), timeout_s=timeout, runner=_runner(timeout))
     return Response(status=204)
 
 
