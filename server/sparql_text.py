@@ -44,7 +44,7 @@ class Token:
 
 
 def unescape(text: str) -> str:
-    """Undo ``\\uXXXX`` and ``\\UXXXXXXXX`` codepoint escapes."""
+    """Undo ``\\uHHHH`` and ``\\UHHHHHHHH`` codepoint escapes."""
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 

@@ -8,7 +8,6 @@ HermiT live in ``server.reason``.
 
 from __future__ import annotations
 
-import csv
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,60 +16,12 @@ from pathlib import Path
 import pyoxigraph
 import pyshacl
 from rdflib import Dataset, Graph, URIRef
-from rdflib.namespace import RDF, SH, SKOS
+from rdflib.namespace import RDF, SH
 
 from server import paths
+from server.identifiers import identifier_errors
 
-K2D3_BASE = "https://w3id.org/k2d3/"
-K2D3 = K2D3_BASE + "ontology#"
 OA = "http://www.w3.org/ns/oa#"
-SOURCE_ARTICLE_URL = "https://sciencebasedmedicine.org/should-you-take-vitamin-k-with-your-vitamin-d/"
-
-#: Namespaces of standard vocabularies: their IRIs are not external identifiers.
-STANDARD_NAMESPACES = (
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "http://www.w3.org/2000/01/rdf-schema#",
-    "http://www.w3.org/2002/07/owl#",
-    "http://www.w3.org/2001/XMLSchema#",
-    "http://www.w3.org/2004/02/skos/core#",
-    "http://purl.org/dc/terms/",
-    "http://purl.org/dc/elements/1.1/",
-    "http://www.w3.org/ns/prov#",
-    "http://www.w3.org/ns/oa#",
-    "http://www.w3.org/ns/shacl#",
-    "https://schema.org/",
-    "http://schema.org/",
-    "http://rdfs.org/ns/void#",
-    "http://www.w3.org/ns/sparql-service-description#",
-    "http://www.w3.org/ns/dcat#",
-    "http://purl.org/vocab/vann/",
-    "https://w3id.org/biolink/vocab/",
-)
-
-#: Single IRIs that are allowed although they are neither k2d3's nor a standard namespace's.
-ALLOWED_IRIS = frozenset({
-    "https://creativecommons.org/licenses/by/4.0/",
-    SOURCE_ARTICLE_URL,
-    "http://terminology.hl7.org/CodeSystem/certainty-rating",
-})
-
-#: Alignment terms that shared/MODELLING.md names for the ontology (SEPIO), outside the table.
-ALIGNMENT_TERMS = frozenset(
-    "http://purl.obolibrary.org/obo/SEPIO_" + n
-    for n in ("0000000", "0000002", "0000007", "0000008", "0000009", "0000085", "0000132",
-              "0000431")
-)
-
-_OBO_PREFIXES = {"CHEBI", "MONDO", "DOID", "NCIT", "HP", "OBI", "MAXO", "FOODON", "STATO", "SEPIO",
-                 "ECO", "UBERON"}
-_CURIE_BASES = {
-    "MESH": "http://id.nlm.nih.gov/mesh/",
-    "UNIPROT": "http://purl.uniprot.org/uniprot/",
-    "DOI": "https://doi.org/",
-    "PMID": "https://pubmed.ncbi.nlm.nih.gov/",
-}
-
-
 @dataclass(frozen=True)
 class Violation:
     """One SHACL validation result."""
@@ -240,69 +191,6 @@ def quotation_errors(graph: Graph, article_text: str) -> list[str]:
         selectors = [s for t in graph.objects(ann, target_p) for s in graph.objects(t, selector_p)]
         if not any((s, exact_p, None) in graph for s in selectors):
             errors.append(f"{ann}: no oa:hasTarget/oa:hasSelector/oa:exact chain")
-    return errors
-
-
-# --- external identifiers ------------------------------------------------------------------
-
-
-def curie_to_iri(curie: str) -> str:
-    """``CHEBI:27300`` -> OBO PURL, ``MESH:D014807`` -> id.nlm.nih.gov, DOI/PMID -> resolvers."""
-    prefix, _, local = curie.partition(":")
-    if prefix in _OBO_PREFIXES:
-        return f"http://purl.obolibrary.org/obo/{prefix}_{local}"
-    if prefix in _CURIE_BASES:
-        return _CURIE_BASES[prefix] + local
-    raise ValueError(f"unknown identifier prefix in {curie!r}")
-
-
-def read_identifiers(path: Path) -> dict[str, str]:
-    """Map each identifier IRI in ``identifiers.tsv`` to its row's status."""
-    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
-    statuses: dict[str, str] = {}
-    for row in csv.DictReader(lines, delimiter="\t"):
-        curies = [row["preferred"], *row["others"].split()] if row["preferred"] else []
-        for curie in curies:
-            statuses.setdefault(curie_to_iri(curie), row["status"])
-    return statuses
-
-
-def is_external(iri: str) -> bool:
-    """True for an IRI that is neither k2d3's, nor a standard vocabulary's, nor allowed."""
-    return not (
-        iri.startswith(K2D3_BASE)
-        or iri.startswith(STANDARD_NAMESPACES)
-        or iri in ALLOWED_IRIS
-        or iri in ALIGNMENT_TERMS
-    )
-
-
-def identifier_errors(graph: Graph, identifiers_tsv_path: Path) -> list[str]:
-    """Every external IRI must be in identifiers.tsv and be used as its status allows.
-
-    unverified identifiers are never used; nearest and probable ones never with
-    ``skos:exactMatch``; a resource linked to a probable identifier says how it was identified
-    (``k2d3:identificationBasis``).
-    """
-    statuses = read_identifiers(identifiers_tsv_path)
-    errors = []
-    iris = {t for triple in graph for t in triple if isinstance(t, URIRef)}
-    for iri in sorted(str(i) for i in iris):
-        if not is_external(iri):
-            continue
-        status = statuses.get(iri)
-        if status is None:
-            errors.append(f"{iri}: not in identifiers.tsv")
-        elif status == "unverified":
-            errors.append(f"{iri}: marked unverified in identifiers.tsv, must not be used")
-    basis = URIRef(K2D3 + "identificationBasis")
-    for s, o in graph.subject_objects(SKOS.exactMatch):
-        status = statuses.get(str(o))
-        if status in ("nearest", "probable", "unverified"):
-            errors.append(f"{s} skos:exactMatch {o}: identifier is {status}, not verified")
-    for s, _, o in graph:
-        if statuses.get(str(o)) == "probable" and (s, basis, None) not in graph:
-            errors.append(f"{s} links the probable identifier {o} without k2d3:identificationBasis")
     return errors
 
 

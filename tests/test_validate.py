@@ -11,6 +11,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
+from server import identifiers as ids
 from server import paths
 from server import validate as v
 
@@ -150,11 +151,11 @@ def test_annotation_without_selector_chain_is_caught(data: Graph, article: str) 
 
 
 def test_identifiers_are_all_in_the_table(union: Graph) -> None:
-    assert v.identifier_errors(union, paths.identifiers_table()) == []
+    assert ids.identifier_errors(union, paths.identifiers_table()) == []
 
 
 def test_identifier_table_is_read(union: Graph) -> None:
-    statuses = v.read_identifiers(paths.identifiers_table())
+    statuses = ids.read_identifiers(paths.identifiers_table())
     assert statuses["http://purl.obolibrary.org/obo/CHEBI_28940"] == "verified"
     assert statuses["http://purl.obolibrary.org/obo/MONDO_0005154"] == "nearest"
     assert statuses["https://doi.org/10.1039/c9fo03063h"] == "probable"
@@ -178,7 +179,7 @@ def test_identifier_table_is_read(union: Graph) -> None:
 def test_bad_identifier_use_is_caught(union: Graph, triple: tuple, expected: str) -> None:
     broken = copy(union)
     broken.add(triple)
-    errors = v.identifier_errors(broken, paths.identifiers_table())
+    errors = ids.identifier_errors(broken, paths.identifiers_table())
     assert any(expected in e for e in errors), errors
 
 
@@ -187,16 +188,16 @@ def test_unverified_identifier_is_caught(union: Graph, tmp_path: Path) -> None:
     table = table.replace("warfarin\tverified", "warfarin\tunverified")
     tsv = tmp_path / "identifiers.tsv"
     tsv.write_text(table, encoding="utf-8")
-    errors = v.identifier_errors(union, tsv)
+    errors = ids.identifier_errors(union, tsv)
     assert any("D014859" in e and "unverified" in e for e in errors)
 
 
 def test_curie_to_iri() -> None:
-    assert v.curie_to_iri("HP:0000978") == "http://purl.obolibrary.org/obo/HP_0000978"
-    assert v.curie_to_iri("MESH:D014807") == "http://id.nlm.nih.gov/mesh/D014807"
-    assert v.curie_to_iri("UNIPROT:P02818") == "http://purl.uniprot.org/uniprot/P02818"
+    assert ids.curie_to_iri("HP:0000978") == "http://purl.obolibrary.org/obo/HP_0000978"
+    assert ids.curie_to_iri("MESH:D014807") == "http://id.nlm.nih.gov/mesh/D014807"
+    assert ids.curie_to_iri("UNIPROT:P02818") == "http://purl.uniprot.org/uniprot/P02818"
     with pytest.raises(ValueError):
-        v.curie_to_iri("XYZ:1")
+        ids.curie_to_iri("XYZ:1")
 
 
 # --- check queries -------------------------------------------------------------------------
