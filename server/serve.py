@@ -13,7 +13,7 @@ then *retires*: it sends itself SIGTERM (gunicorn's graceful stop: no new connec
 requests may finish within ``graceful_timeout``), a timer ``os._exit``\\ s it if it lingers, and
 the arbiter forks a fresh worker while the other workers keep answering. So the runaway
 evaluation dies with its process shortly after the deadline (within ``RETIRE_GRACE_S``).
-Outside gunicorn (tests, ``--debug``) queries run on ``execute.with_deadline``'s thread pool.
+Outside gunicorn (tests, ``--debug``) queries run on ``deadline.with_deadline``'s thread pool.
 
 The JSON access log is buffered (``metrics.log_access``); a worker writes what is left when it
 exits or retires.
