@@ -156,7 +156,7 @@ def test_get_negotiates(gsp: str, accept: str, fmt: str) -> None:
     ("PUT", "/person/9.ttl", {"data": "x", "headers": {"Content-Type": "image/png", **AUTH}},
      415),
     ("GET", "?default&graph=http://e/g", {}, 400),
-    ("GET", "", {}, 400),
+    ("GET", "", {"headers": {"Accept": "text/turtle"}}, 406),
     ("GET", "/person/1.ttl", {"headers": {"Accept": "image/png"}}, 406),
 ])
 def test_graph_store_errors(gsp: str, method: str, url: str, kwargs: dict, status: int) -> None:
@@ -184,3 +184,20 @@ def test_written_graph_is_queryable(gsp: str) -> None:
         "query": f"ASK {{ GRAPH <{gsp}/person/1.ttl> {{ ?s a <{FOAF.Person}> }} }}"},
         headers={"Accept": "application/sparql-results+json"})
     assert resp.json()["boolean"] is True
+
+
+@pytest.mark.parametrize("accept", ["application/trig", "application/n-quads"])
+def test_get_on_the_store_returns_every_graph(gsp: str, accept: str) -> None:
+    """Like Fuseki: the store itself, with no graph named, is the whole dataset."""
+    from pyoxigraph import NamedNode, RdfFormat, parse
+
+    resp = requests.get(gsp, headers={"Accept": accept})
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith(accept)
+    quads = list(parse(resp.content, format=RdfFormat.from_media_type(accept)))
+    person = NamedNode(gsp + "/person/1.ttl")
+    in_dump = {(q.subject, q.predicate, q.object) for q in quads if q.graph_name == person}
+    one = requests.get(gsp + "/person/1.ttl", headers={"Accept": "application/n-triples"})
+    alone = {(t.subject, t.predicate, t.object)
+             for t in parse(one.content, format=RdfFormat.N_TRIPLES)}
+    assert in_dump == alone and alone

@@ -68,3 +68,14 @@ def test_conforms_to_schema(live_server: str) -> None:
 def test_union_default_graph_is_announced(live_server: str) -> None:
     g = description(live_server + "/sparql", "text/turtle")
     assert (None, SD.feature, SD.UnionDefaultGraph) in g
+
+
+def test_description_etags_differ_by_format_and_answer_304(live_server: str) -> None:
+    tags = {}
+    for media_type in ("text/turtle", "application/n-triples"):
+        first = requests.get(live_server + "/sparql", headers={"Accept": media_type})
+        tags[media_type] = first.headers["ETag"]
+        again = requests.get(live_server + "/sparql", headers={
+            "Accept": media_type, "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304
+    assert tags["text/turtle"] != tags["application/n-triples"]

@@ -15,12 +15,14 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import serialize as rdf_serialize
 
 from .. import execute, protocol
 from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
 from ..iris import to_iri
 from ..negotiation import GRAPH_TYPES, content_type, negotiate, rdf_format
 from ..store import writer
+from ..streaming import stream_writes
 from .sparql import reader, settings
 
 bp = Blueprint("graph_store", __name__)
@@ -85,9 +87,30 @@ def graph_store(path: str | None = None) -> Response:
     return Response(status=204 if existed else 201)
 
 
+DATASET_TYPES = ["application/trig", "application/n-quads"]
+
+
+def _get_dataset() -> Response:
+    """GET on the store itself: every graph, as TriG or N-Quads (as Fuseki answers it)."""
+    media_type = negotiate(request.headers.get("Accept"), request.args.get("format"),
+                           DATASET_TYPES)
+    if media_type is None:
+        raise NotAcceptable(f"the whole store comes as {' or '.join(DATASET_TYPES)}; name a "
+                            "graph with ?graph=<iri> or ?default for the other formats")
+    store, version = reader().snapshot()
+    etag = f'"{version}-{media_type}-dataset"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return Response(status=304, headers={"ETag": etag})
+    fmt = rdf_format(media_type)
+    body = stream_writes(lambda out: rdf_serialize(
+        store.quads_for_pattern(None, None, None, None), out, format=fmt))
+    return Response(body, 200, headers={"ETag": etag, "Vary": "Accept"},
+                    content_type=content_type(media_type, graph=True))
+
+
 def _get(graph: Graph | None) -> Response:
     if graph is None:
-        raise BadRequest("name a graph with ?graph=<iri> or ?default")
+        return _get_dataset()
     media_type = negotiate(request.headers.get("Accept"), request.args.get("format"),
                            GRAPH_TYPES)
     if media_type is None:

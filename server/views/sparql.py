@@ -184,10 +184,17 @@ def _description(req: protocol.SparqlRequest) -> Response:
         raise NotAcceptable(f"none of {', '.join(offered)} is acceptable to this client")
     if media_type == HTML:
         return _editor()
-    triples = service_description.describe(reader().get(), endpoint_url(), settings())
+    store, version = reader().snapshot()
+    # The description names the endpoint's own URL, so the tag covers it and the format.
+    key = f"{endpoint_url()} {media_type}".encode()
+    etag = f'"sd-{version}-{hashlib.sha256(key).hexdigest()[:12]}"'
+    cached = _not_modified(etag)
+    if cached is not None:
+        return cached
+    triples = service_description.describe(store, endpoint_url(), settings())
     result = execute.QueryResult("graph", triples=triples)
     return Response(execute.serialize(result, media_type), 200,
-                    headers={"Vary": "Accept", "ETag": f'"sd-{reader().version()}"'},
+                    headers={"Vary": "Accept", "ETag": etag},
                     content_type=content_type(media_type, graph=True))
 
 
