@@ -1,0 +1,63 @@
+"""server/serve.py: the worker that keeps answering a keep-alive client in the same thread.
+
+Back-to-back requests on one connection (more than ``MAX_INLINE`` of them), pipelined requests
+that arrive in one packet, and a client that pauses longer than ``INLINE_WAIT_S`` (so its
+connection goes back to the poller) must all be answered, in order.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import time
+from collections.abc import Iterator
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from endpoint_fixtures import fresh_store, serve
+
+from server.config import load_settings
+from server.serve import InlineKeepAliveWorker, gunicorn_options
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(fresh_store(tmp_path_factory.mktemp("serve"))) as (url, _proc):
+        yield url
+
+
+def ask(n: int) -> str:
+    return "/sparql?" + urlencode({"query": f"SELECT ({n} AS ?n) {{}}"})
+
+
+def test_the_server_uses_the_inline_worker() -> None:
+    options = gunicorn_options(load_settings(env={}), "127.0.0.1", 0)
+    assert options["worker_class"] == "server.serve.InlineKeepAliveWorker"
+    assert InlineKeepAliveWorker.MAX_INLINE < 1000
+
+
+def test_many_back_to_back_requests_on_one_connection(server: str) -> None:
+    host = urlsplit(server)
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
+    for n in range(InlineKeepAliveWorker.MAX_INLINE + 50):
+        conn.request("GET", ask(n), headers={"Accept": "text/csv"})
+        resp = conn.getresponse()
+        assert resp.status == 200
+        assert resp.read().decode().splitlines()[1] == str(n)
+        if n % 40 == 39:  # pause past the inline wait: the connection goes back to the poller
+            time.sleep(InlineKeepAliveWorker.INLINE_WAIT_S * 20)
+    conn.close()
+
+
+def test_pipelined_requests_are_answered_in_order(server: str) -> None:
+    host = urlsplit(server)
+    wire = "".join(f"GET {ask(n)} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n\r\n"
+                   for n in range(3))
+    with socket.create_connection((host.hostname, host.port), timeout=10) as sock:
+        sock.sendall(wire.encode())
+        received = b""
+        deadline = time.monotonic() + 10
+        while received.count(b"HTTP/1.1 200") < 3 and time.monotonic() < deadline:
+            received += sock.recv(65536)
+    bodies = [part.split(b"\r\n\r\n", 1)[1] for part in received.split(b"HTTP/1.1 200")[1:]]
+    assert [b.decode().splitlines()[1] for b in bodies] == ["0", "1", "2"]
