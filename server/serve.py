@@ -2,7 +2,8 @@
 
 Sizing for a 2-core machine: ``settings.workers`` processes (default 2) x ``settings.threads``
 threads, gunicorn's ``gthread`` worker extended by :class:`InlineKeepAliveWorker` (idle
-keep-alive connections wait in the poller, not in a thread; busy ones stay with their thread), a deep listen backlog and a generous ``worker_connections`` so 32 concurrent clients
+keep-alive connections wait in the poller, not in a thread; busy ones stay with their
+thread), a deep listen backlog and a generous ``worker_connections`` so 32 concurrent clients
 queue instead of being refused. pyoxigraph releases the GIL while it evaluates, so threads
 overlap query work; processes overlap the Python around it.
 
