@@ -11,6 +11,7 @@ from importlib import import_module
 from flask import Flask
 
 from .config import Settings, load_settings
+from .context import SETTINGS_KEY, STORE_KEY
 from .store import StoreReader
 
 #: One blueprint per URL family; each module under ``server.views`` exposes ``bp``.
@@ -21,9 +22,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask application over the store named by ``settings`` (default: environment)."""
     settings = settings or load_settings()
     app = Flask(__name__)
-    app.config["K2D3_SETTINGS"] = settings
+    app.config[SETTINGS_KEY] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions["k2d3_store"] = StoreReader(settings.store)
+    app.extensions[STORE_KEY] = StoreReader(settings.store)
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f".views.{name}", __name__).bp)
     from . import errors

@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from urllib.parse import quote, unquote, urlencode
 
-from flask import Response, current_app, request
+from flask import Response, request
 from pyoxigraph import BlankNode, NamedNode, Quad, Store, Triple, serialize
 
-from . import errors
+from . import context, errors
 from .iris import InvalidIri, to_iri
 from .labels import prefixes
 from .namespaces import Namespaces
@@ -155,7 +155,7 @@ def site_url() -> str:
     Pages link with plain paths (so a laptop or test server keeps the reader on it); headers
     that must be absolute (``Link``, ``Content-Location``) use this.
     """
-    public = current_app.config["K2D3_SETTINGS"].public_url
+    public = context.settings().public_url
     if public:
         return public.rstrip("/")
     return request.host_url.rstrip("/") + request.script_root
@@ -203,7 +203,7 @@ def rdf_response(triples: list[Triple], media_type: str, path: str) -> Response:
     fmt = rdf_format(media_type)
     if fmt is None:
         raise ValueError(f"not an RDF media type: {media_type}")
-    ns = current_app.config["K2D3_SETTINGS"].ns
+    ns = context.settings().ns
     body = serialize(triples, format=fmt, prefixes=prefixes(ns))
     response = Response(body, content_type=content_type(media_type, graph=True))
     return negotiation_headers(response, path, media_type)
@@ -211,7 +211,7 @@ def rdf_response(triples: list[Triple], media_type: str, path: str) -> Response:
 
 def store() -> Store:
     """The request's read-only store."""
-    return current_app.extensions["k2d3_store"].get()
+    return context.store()
 
 
 def rdf_response_if_wanted(iri: str, path_format: str | None = None) -> Response | None:
@@ -223,7 +223,7 @@ def rdf_response_if_wanted(iri: str, path_format: str | None = None) -> Response
     media_type = choose(path_format)
     if media_type == HTML:
         return None
-    ns = current_app.config["K2D3_SETTINGS"].ns
+    ns = context.settings().ns
     path = local_path(iri, ns) or request.path
     triples = rdf_for_iri(store(), iri, ns)
     if not triples:

@@ -18,12 +18,12 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 from pyoxigraph import serialize as rdf_serialize
 
 from .. import execute, protocol
+from ..context import reader, settings
 from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
 from ..iris import to_iri
 from ..negotiation import GRAPH_TYPES, content_type, negotiate, rdf_format
 from ..store import writer
 from ..streaming import stream_writes
-from .sparql import reader, settings
 
 bp = Blueprint("graph_store", __name__)
 

@@ -7,9 +7,9 @@ the ``linkable`` template test (``iris.linkable``: only http(s) IRIs and local p
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, send_file
+from flask import Blueprint, Response, abort, jsonify, render_template, send_file
 
-from .. import dumps, i18n, iris, linked_data
+from .. import context, dumps, i18n, iris, linked_data
 from ..store import StoreMissing
 
 bp = Blueprint("meta", __name__)
@@ -20,7 +20,7 @@ bp.add_app_template_test(iris.linkable, "linkable")
 @bp.get("/")
 def home() -> str:
     """What k2d3 is, and where to go from here."""
-    ns = current_app.config["K2D3_SETTINGS"].ns
+    ns = context.settings().ns
     return render_template(
         "home.html", nav_active="home", site=linked_data.site_url(), ns=ns,
         ontology=linked_data.local_path(ns.ontology, ns),
@@ -30,7 +30,7 @@ def home() -> str:
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """200 with the store version when the store answers a query, else 503 (for probes)."""
-    reader = current_app.extensions["k2d3_store"]
+    reader = context.reader()
     try:
         store = reader.get()
         answered = bool(store.query("ASK { }"))
@@ -42,7 +42,7 @@ def healthz() -> tuple[Response, int]:
 @bp.get("/.well-known/void")
 def well_known_void() -> Response:
     """The VoID description (RFC 8615 well-known URI, VoID §7.2): the dataset IRI's document."""
-    ns = current_app.config["K2D3_SETTINGS"].ns
+    ns = context.settings().ns
     from .resources import serve_iri
 
     return serve_iri(ns.dataset, path=linked_data.local_path(ns.dataset, ns))
@@ -51,7 +51,7 @@ def well_known_void() -> Response:
 @bp.get("/dumps/")
 def dump_listing() -> str:
     """The build's dumps with sizes and SHA-256 checksums."""
-    folder = dumps.current_dir(current_app.config["K2D3_SETTINGS"].store)
+    folder = dumps.current_dir(context.settings().store)
     files = dumps.listing(folder) if folder is not None else []
     return render_template("dumps.html", files=files, nav_active="dataset")
 
@@ -59,7 +59,7 @@ def dump_listing() -> str:
 @bp.get("/dumps/<name>")
 def dump_file(name: str) -> Response:
     """One dump file (gzip files are sent as they are, ``Content-Type`` by their content)."""
-    folder = dumps.current_dir(current_app.config["K2D3_SETTINGS"].store)
+    folder = dumps.current_dir(context.settings().store)
     path = dumps.file_path(folder, name) if folder is not None else None
     if path is None:
         abort(404)

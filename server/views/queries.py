@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
-from pyoxigraph import Literal, NamedNode, Store
+from pyoxigraph import Literal, NamedNode
 
 from .. import canned, canned_params, evidence_map, i18n, labels, linked_data, negotiation
-from ..config import Settings
+from ..context import reader as _reader
+from ..context import settings as _settings
+from ..context import store as _store
 from ..errors import BadRequest, NotAcceptable, NotFound
 from ..execute import QueryResult, run_query, serialize
 from ..highlight import highlight
@@ -34,17 +36,9 @@ DOWNLOADS = {
 }
 
 
-def _settings() -> Settings:
-    return current_app.config["K2D3_SETTINGS"]
-
-
 def _catalogue() -> tuple[canned.CannedQuery, ...]:
     """The catalogue with its IRIs under this deployment's base."""
     return canned.catalogue(base=_settings().ns.base)
-
-
-def _store() -> Store:
-    return current_app.extensions["k2d3_store"].get()
 
 
 def _page(template: str, lang: str, **context: Any) -> str:
@@ -117,7 +111,7 @@ def _options(query: canned.CannedQuery, param: canned.Param, lang: str
     Cached per store version: values queries and labels are the slow part of a query page.
     """
     cache = current_app.extensions.setdefault("k2d3_query_options", {})
-    key = (current_app.extensions["k2d3_store"].version(), query.name, param.name, lang)
+    key = (_reader().version(), query.name, param.name, lang)
     if key not in cache:
         store = _store()
         allowed = canned_params.allowed_values(store, query, param)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 from pyoxigraph import RdfFormat, serialize
 
-from .. import i18n, linked_data, ontology_page, resource_page, source_page
+from .. import context, i18n, linked_data, ontology_page, resource_page, source_page
 from ..linked_data import FORMAT_NAMES, HTML
 
 bp = Blueprint("resources", __name__)
@@ -22,7 +22,7 @@ EXTENSIONS = {"." + name: name for name in FORMAT_NAMES}
 
 
 def _ns() -> Any:
-    return current_app.config["K2D3_SETTINGS"].ns
+    return context.settings().ns
 
 
 def split_extension(iri: str) -> tuple[str, str | None]:

@@ -16,22 +16,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, render_template, request
 
 from .. import editor, execute, metrics, protocol, service_description, sparql_text
-from ..config import Settings
+from ..context import reader, settings
 from ..errors import BadRequest, NotAcceptable, QueryTimeout, raw_error_response, send_and_close
 from ..negotiation import GRAPH_TYPES, HTML, SELECT_TYPES, content_type, negotiate
-from ..store import StoreReader, writer
+from ..store import writer
 
 bp = Blueprint("sparql", __name__)
 
 TRUNCATED_HEADERS = ("K2D3-Truncated", "X-Result-Truncated")
-
-
-def settings() -> Settings:
-    return current_app.config["K2D3_SETTINGS"]
-
-
-def reader() -> StoreReader:
-    return current_app.extensions["k2d3_store"]
 
 
 def endpoint_url() -> str:
