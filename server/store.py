@@ -51,10 +51,15 @@ def exists(root: Path) -> bool:
 
 def read_version(root: Path) -> str:
     """The store's version token ("" when it was never built)."""
+    # Read on every request (ETags, reopening): raw os calls cost a fraction of pathlib's.
     try:
-        return (root / "version").read_text(encoding="ascii").strip()
+        fd = os.open(root / "version", os.O_RDONLY)
     except FileNotFoundError:
         return ""
+    try:
+        return os.read(fd, 256).decode("ascii").strip()
+    finally:
+        os.close(fd)
 
 
 def _write_version(root: Path) -> str:

@@ -28,7 +28,9 @@ TRUNCATED_HEADERS = ("K2D3-Truncated", "X-Result-Truncated")
 
 def endpoint_url() -> str:
     """The endpoint's absolute URL (``public_url`` when configured, else the request's)."""
-    base = settings().public_url or request.host_url
+    # scheme and Host as sent: request.host_url would also convert them to IRI form, which
+    # costs more than the rest of a small query's handling and changes no ASCII host.
+    base = settings().public_url or f"{request.scheme}://{request.host}"
     return base.rstrip("/") + "/sparql"
 
 
@@ -91,22 +93,24 @@ def _timeout(req: protocol.SparqlRequest) -> float:
 
 
 class _LateAnswer:
-    """What the watchdog does for a request past its deadline: answer 503, count, log."""
+    """What the watchdog does for a request past its deadline: answer 503, count, log.
+
+    Made for every query, so it only keeps references; the answer is worked out if it is sent.
+    """
 
     def __init__(self, timeout: float) -> None:
-        self.sock = request.environ["gunicorn.socket"]
-        self.accept, self.method, self.path = (request.headers.get("Accept"), request.method,
-                                               request.path)
-        self.timeout, self.metrics = timeout, _metrics()
+        self.environ, self.timeout, self.metrics = request.environ, timeout, _metrics()
         self.started, self.digest = g.k2d3_started, g.get("k2d3_query_hash")
 
     def send(self) -> None:
+        env = self.environ
+        method, path = env.get("REQUEST_METHOD", "GET"), env.get("PATH_INFO", "/sparql")
         err = QueryTimeout(self.timeout)
-        send_and_close(self.sock, raw_error_response(self.accept, err,
-                                                           head=self.method == "HEAD"))
+        send_and_close(env["gunicorn.socket"],
+                       raw_error_response(env.get("HTTP_ACCEPT"), err, head=method == "HEAD"))
         seconds = time.perf_counter() - self.started
-        self.metrics.observe("/sparql", self.method, err.status, seconds, timed_out=True)
-        metrics.log_access(self.method, "/sparql", self.path, err.status, seconds, self.digest)
+        self.metrics.observe("/sparql", method, err.status, seconds, timed_out=True)
+        metrics.log_access(method, "/sparql", path, err.status, seconds, self.digest)
 
 
 def _runner(timeout: float) -> execute.Runner:
