@@ -52,6 +52,10 @@ class Settings:
     """WSGI worker processes for ``k2d3 serve`` (``K2D3_WORKERS``)."""
     threads: int = 8
     """Threads per worker (``K2D3_THREADS``)."""
+    keepalive_inline_ms: float = 0.0
+    """Answer a keep-alive client's next request in the same thread when it arrives within this
+    many milliseconds; 0 hands the connection back to the poller after every response
+    (``K2D3_KEEPALIVE_INLINE_MS``)."""
     public_url: str | None = None
     """The server's own public address, when it differs from the request's
     (``K2D3_PUBLIC_URL``)."""

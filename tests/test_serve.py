@@ -1,8 +1,8 @@
-"""server/serve.py: the worker that keeps answering a keep-alive client in the same thread.
+"""server/serve.py: the worker, with inline keep-alive off (the default) and on.
 
 Back-to-back requests on one connection (more than ``MAX_INLINE`` of them), pipelined requests
-that arrive in one packet, and a client that pauses longer than ``INLINE_WAIT_S`` (so its
-connection goes back to the poller) must all be answered, in order.
+that arrive in one packet, and a client that pauses longer than the inline wait (so its
+connection goes back to the poller) must all be answered, in order, either way.
 """
 
 from __future__ import annotations
@@ -18,12 +18,16 @@ import pytest
 from endpoint_fixtures import fresh_store, serve
 
 from server.config import load_settings
-from server.serve import InlineKeepAliveWorker, gunicorn_options
+from server.serve import K2D3Worker, gunicorn_options
+
+INLINE_MS = 2.0
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve(fresh_store(tmp_path_factory.mktemp("serve"))) as (url, _proc):
+@pytest.fixture(scope="module", params=["0", str(INLINE_MS)], ids=["stock", "inline"])
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(fresh_store(tmp_path_factory.mktemp("serve")),
+               keepalive_inline_ms=request.param) as (url, _proc):
         yield url
 
 
@@ -31,22 +35,22 @@ def ask(n: int) -> str:
     return "/sparql?" + urlencode({"query": f"SELECT ({n} AS ?n) {{}}"})
 
 
-def test_the_server_uses_the_inline_worker() -> None:
+def test_the_server_uses_the_k2d3_worker() -> None:
     options = gunicorn_options(load_settings(env={}), "127.0.0.1", 0)
-    assert options["worker_class"] == "server.serve.InlineKeepAliveWorker"
-    assert InlineKeepAliveWorker.MAX_INLINE < 1000
+    assert options["worker_class"] == "server.serve.K2D3Worker"
+    assert K2D3Worker.MAX_INLINE < 1000
 
 
 def test_many_back_to_back_requests_on_one_connection(server: str) -> None:
     host = urlsplit(server)
     conn = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
-    for n in range(InlineKeepAliveWorker.MAX_INLINE + 50):
+    for n in range(K2D3Worker.MAX_INLINE + 50):
         conn.request("GET", ask(n), headers={"Accept": "text/csv"})
         resp = conn.getresponse()
         assert resp.status == 200
         assert resp.read().decode().splitlines()[1] == str(n)
         if n % 40 == 39:  # pause past the inline wait: the connection goes back to the poller
-            time.sleep(InlineKeepAliveWorker.INLINE_WAIT_S * 20)
+            time.sleep(INLINE_MS / 1000 * 20)
     conn.close()
 
 
