@@ -12,7 +12,7 @@ ratios and checks the issue's targets: median HTTP latency <= 1.5 x in-process +
 results; requests/s at 8 and at 32 connections >= 2 x that at 1, and no drop from 8 to 32.
 
     python3 scripts/bench_http.py --store /path/to/built/store [--runs 50] [--seconds 3]
-        [--rounds 3] [--workers N] [--threads N]
+        [--rounds 3] [--workers N] [--threads N] [--keepalive-inline-ms MS]
 """
 
 from __future__ import annotations
@@ -141,11 +141,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per connection count")
     parser.add_argument("--workers", default="")
     parser.add_argument("--threads", default="")
+    parser.add_argument("--keepalive-inline-ms", default="",
+                        help="K2D3_KEEPALIVE_INLINE_MS for the server (default: its own)")
     args = parser.parse_args()
     from endpoint_fixtures import fresh_store, serve
 
     store_path = args.store or fresh_store(Path(tempfile.mkdtemp(prefix="k2d3-bench-")))
-    env = {k: v for k, v in {"workers": args.workers, "threads": args.threads}.items() if v}
+    env = {k: v for k, v in {"workers": args.workers, "threads": args.threads,
+                             "keepalive_inline_ms": args.keepalive_inline_ms}.items() if v}
     local = Store.read_only(str((store_path / "current").resolve()))
     queries = {k: (v, {}) for k, v in GENERIC.items()} | canned_queries(local)
     ok = True
