@@ -66,6 +66,8 @@ class QueryResult:
     tsv: bytes = b""
     """SELECT solutions as SPARQL TSV, written by pyoxigraph (header line, one line a row)."""
     row_count: int = 0
+    prefixes: dict[str, str] = field(default_factory=dict)
+    """For CONSTRUCT and DESCRIBE: prefix -> namespace to declare in Turtle-like output."""
 
     @cached_property
     def rows(self) -> list[dict[str, Any]]:
@@ -173,6 +175,9 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
                              f"{_one_line(exc)}") from None
         raise QueryFailed(f"query evaluation failed: {exc}") from None
     result.elapsed_ms = (time.perf_counter() - started) * 1000
+    if result.kind == "graph":  # written with the query's own prefixes, as Fuseki does
+        toks = sparql_text.tokens(sparql_text.unescape(query))
+        result.prefixes = sparql_text.output_prefixes(toks)
     return result
 
 
@@ -248,9 +253,11 @@ def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
         if fmt is None:
             raise ValueError(f"{media_type} is not an RDF format")
         triples: Iterable[Triple] = result.triples
+        prefixes = result.prefixes or None
         if len(result.triples) <= STREAM_ABOVE:
-            return [rdf_serialize(triples, format=fmt) or b""]
-        return stream_writes(lambda out: rdf_serialize(triples, out, format=fmt))
+            return [rdf_serialize(triples, format=fmt, prefixes=prefixes) or b""]
+        return stream_writes(lambda out: rdf_serialize(triples, out, format=fmt,
+                                                       prefixes=prefixes))
     rfmt = results_format(media_type)
     if rfmt is None:
         raise ValueError(f"{media_type} is not a query results format")

@@ -88,6 +88,22 @@ def prefixes(toks: list[Token]) -> dict[str, str]:
     return out
 
 
+#: SPARQL's PN_PREFIX, near enough to keep a declared prefix out of RDF output when it is not one.
+_PN_PREFIX = re.compile(r"(?:[^\W\d_](?:[\w\-.\u00B7]*[\w\-\u00B7])?)?")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def output_prefixes(toks: list[Token]) -> dict[str, str]:
+    """The query's own prefixes that a Turtle or RDF/XML writer can declare as they stand.
+
+    A relative namespace (resolved against ``BASE`` by the query parser) or a prefix name the
+    lexer let through but the grammar does not allow is left out: it would only make the
+    output unreadable.
+    """
+    return {name: iri for name, iri in prefixes(toks).items()
+            if _PN_PREFIX.fullmatch(name) and _SCHEME.match(iri)}
+
+
 def fetched_iris(toks: list[Token]) -> list[str | None]:
     """The addresses ``SERVICE`` and ``LOAD`` would fetch (``None``: not known before running).
 

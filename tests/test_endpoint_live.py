@@ -14,6 +14,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 import rdflib
+import rdflib.compare
 import requests
 from endpoint_fixtures import KASEI, TOKEN, fresh_store, serve
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
@@ -62,6 +63,28 @@ def test_sparqlwrapper_ask_and_construct(server: str) -> None:
     client.setQuery(f"CONSTRUCT {{ ?s a ?t }} WHERE {{ GRAPH <{KASEI}data2.rdf> {{ ?s a ?t }} }}")
     client.setReturnFormat(TURTLE)
     graph = rdflib.Graph().parse(data=client.query().convert(), format="turtle")
+    assert (rdflib.URIRef(KASEI + "data2.rdf"), rdflib.RDF.type, None) in graph
+
+
+def test_construct_turtle_declares_the_querys_prefixes(server: str) -> None:
+    query = ("PREFIX foaf: <http://xmlns.com/foaf/0.1/> CONSTRUCT { ?s a foaf:Document } "
+             f"WHERE {{ GRAPH <{KASEI}data2.rdf> {{ ?s a ?t }} }}")
+    turtle = requests.get(sparql(server), params={"query": query},
+                          headers={"Accept": "text/turtle"}, timeout=10)
+    ntriples = requests.get(sparql(server), params={"query": query},
+                            headers={"Accept": "application/n-triples"}, timeout=10)
+    assert "@prefix foaf: <http://xmlns.com/foaf/0.1/> ." in turtle.text
+    assert "foaf:Document" in turtle.text
+    assert rdflib.compare.isomorphic(rdflib.Graph().parse(data=turtle.text, format="turtle"),
+                                     rdflib.Graph().parse(data=ntriples.text, format="nt"))
+
+
+def test_graph_store_turtle_declares_the_known_prefixes(server: str) -> None:
+    resp = requests.get(server + "/store", params={"graph": KASEI + "data2.rdf"},
+                        headers={"Accept": "text/turtle"}, timeout=10)
+    assert resp.status_code == 200
+    assert "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> ." in resp.text
+    graph = rdflib.Graph().parse(data=resp.text, format="turtle")
     assert (rdflib.URIRef(KASEI + "data2.rdf"), rdflib.RDF.type, None) in graph
 
 

@@ -21,6 +21,7 @@ from .. import execute, protocol
 from ..context import reader, settings
 from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
 from ..iris import to_iri
+from ..labels import prefixes
 from ..negotiation import GRAPH_TYPES, content_type, negotiate, rdf_format
 from ..store import writer
 from ..streaming import stream_writes
@@ -102,8 +103,9 @@ def _get_dataset() -> Response:
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return Response(status=304, headers={"ETag": etag})
     fmt = rdf_format(media_type)
+    known = prefixes(settings().ns)
     body = stream_writes(lambda out: rdf_serialize(
-        store.quads_for_pattern(None, None, None, None), out, format=fmt))
+        store.quads_for_pattern(None, None, None, None), out, format=fmt, prefixes=known))
     return Response(body, 200, headers={"ETag": etag, "Vary": "Accept"},
                     content_type=content_type(media_type, graph=True))
 
@@ -123,7 +125,7 @@ def _get(graph: Graph | None) -> Response:
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return Response(status=304, headers={"ETag": etag})
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
-    result = execute.QueryResult("graph", triples=triples)
+    result = execute.QueryResult("graph", triples=triples, prefixes=prefixes(settings().ns))
     return Response(execute.serialize(result, media_type), 200,
                     headers={"ETag": etag, "Vary": "Accept"},
                     content_type=content_type(media_type, graph=True))
