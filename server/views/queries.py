@@ -15,7 +15,16 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import Literal, NamedNode
 
-from .. import canned, canned_params, evidence_map, i18n, labels, linked_data, negotiation
+from .. import (
+    canned,
+    canned_params,
+    conditional,
+    evidence_map,
+    i18n,
+    labels,
+    linked_data,
+    negotiation,
+)
 from ..context import reader as _reader
 from ..context import settings as _settings
 from ..context import store as _store
@@ -26,6 +35,7 @@ from ..linked_data import local_path
 from .queries_text import MESSAGES, TOPICS
 
 bp = Blueprint("queries", __name__)
+bp.after_request(conditional.add_etag)
 
 #: Downloads offered on a query page, by query kind: (?format= name, label).
 DOWNLOADS = {

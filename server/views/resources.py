@@ -14,10 +14,11 @@ from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 from pyoxigraph import RdfFormat, serialize
 
-from .. import context, i18n, linked_data, ontology_page, resource_page, source_page
+from .. import conditional, context, i18n, linked_data, ontology_page, resource_page, source_page
 from ..linked_data import FORMAT_NAMES, HTML
 
 bp = Blueprint("resources", __name__)
+bp.after_request(conditional.add_etag)
 EXTENSIONS = {"." + name: name for name in FORMAT_NAMES}
 
 

@@ -1,0 +1,45 @@
+"""server/conditional.py: generated pages and RDF carry an ETag and answer 304 to a match."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+ENTITY = "/id/vitamin-k2"
+
+
+@pytest.mark.parametrize(("path", "headers"), [
+    (ENTITY, {"Accept": "text/turtle"}),
+    (ENTITY, {"Accept": "text/html", "Accept-Language": "zh"}),
+    ("/ontology", {"Accept": "application/rdf+xml"}),
+    ("/queries/vitamin-k-proteins", {"Accept": "application/sparql-results+json"}),
+    ("/queries", {"Accept": "text/html"}),
+])
+def test_a_matching_if_none_match_gets_304_without_a_body(client: Any, path: str,
+                                                          headers: dict[str, str]) -> None:
+    first = client.get(path, headers=headers)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    again = client.get(path, headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert again.headers["ETag"] == etag
+    other = client.get(path, headers={**headers, "If-None-Match": '"something-else"'})
+    assert other.status_code == 200
+    assert other.get_data() == first.get_data()
+
+
+def test_each_representation_has_its_own_etag(client: Any) -> None:
+    tags = {client.get(ENTITY, headers=h).headers["ETag"] for h in (
+        {"Accept": "text/turtle"}, {"Accept": "application/n-triples"},
+        {"Accept": "text/html", "Accept-Language": "en"},
+        {"Accept": "text/html", "Accept-Language": "zh"})}
+    assert len(tags) == 4
+
+
+def test_not_found_and_head_requests(client: Any) -> None:
+    assert "ETag" not in client.get("/id/no-such-thing", headers={"Accept": "text/html"}).headers
+    head = client.head(ENTITY, headers={"Accept": "text/turtle"})
+    assert head.headers["ETag"] == client.get(ENTITY, headers={"Accept": "text/turtle"}).headers[
+        "ETag"]
