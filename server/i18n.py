@@ -39,6 +39,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "in_range_of": "In range of", "instances": "Instances", "alignments": "Alignments",
         "superproperties": "Superproperties", "subproperties": "Subproperties",
         "inverse": "Inverse of", "metadata": "Metadata", "source.cited_by": "Cited by",
+        "shapes.lead": "The build validates the graph data against these SHACL shapes; each "
+        "one says what it requires, and its message says what is wrong when data breaks it.",
         "source.title": "The source: Should you take vitamin K with your vitamin D?",
         "source.coverage": "Highlighted passages are quoted by claims in the graph.",
         "home.title": "k2d3: should you take vitamin K2 with vitamin D3?",
@@ -68,6 +70,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "instances": "实例", "alignments": "对齐", "superproperties": "父属性",
         "subproperties": "子属性", "inverse": "逆属性", "metadata": "元数据",
         "source.cited_by": "引用它的论断",
+        "shapes.lead": "构建时用这些 SHACL 形状校验图数据;每个形状说明它的要求,"
+        "数据违反时由其消息说明问题所在。",
         "source.title": "原文:维生素 K 应该与维生素 D 一起服用吗?",
         "source.coverage": "高亮的段落被图中的论断引用。",
         "home.title": "k2d3:维生素 K2 应该与维生素 D3 一起服用吗?",

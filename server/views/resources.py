@@ -14,7 +14,16 @@ from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 from pyoxigraph import RdfFormat, serialize
 
-from .. import conditional, context, i18n, linked_data, ontology_page, resource_page, source_page
+from .. import (
+    conditional,
+    context,
+    i18n,
+    linked_data,
+    ontology_page,
+    resource_page,
+    shapes_page,
+    source_page,
+)
 from ..linked_data import FORMAT_NAMES, HTML
 
 bp = Blueprint("resources", __name__)
@@ -150,5 +159,15 @@ def source() -> str:
 
 @bp.get("/shapes")
 def shapes() -> Response:
-    """The SHACL shapes' namespace (``<base>shapes#Shape``): the shapes graph."""
-    return serve_iri(linked_data.iri_for_path("/shapes", _ns()))
+    """The SHACL shapes' namespace (``<base>shapes#Shape``): the shapes graph as RDF, or its
+    documentation page, where each shape's section is anchored by the shape's fragment."""
+    ns = _ns()
+    iri = linked_data.iri_for_path("/shapes", ns)
+    rdf = linked_data.rdf_response_if_wanted(iri)
+    if rdf is not None:
+        return rdf
+    doc = shapes_page.build(linked_data.store(), ns, i18n.pick_lang(request))
+    if not doc["shapes"]:
+        return not_found(iri)
+    body = render_template("shapes.html", s=doc, alternates=linked_data.alternates("/shapes"))
+    return linked_data.negotiation_headers(Response(body, mimetype="text/html"), "/shapes", HTML)
