@@ -24,13 +24,17 @@ from werkzeug.http import parse_accept_header
 
 log = logging.getLogger("k2d3.errors")
 
+#: CORS headers every response carries (https://fetch.spec.whatwg.org/#http-responses).
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Location, Content-Type, K2D3-Truncated, "
+    "X-Result-Truncated, Retry-After",
+}
+#: What only a preflight (OPTIONS) answer needs; a browser ignores them on other responses.
+PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Authorization, Content-Type, If-None-Match, "
     "If-Match, Cache-Control, X-Requested-With",
-    "Access-Control-Expose-Headers": "ETag, Location, Content-Type, K2D3-Truncated, "
-    "X-Result-Truncated, Retry-After",
     "Access-Control-Max-Age": "86400",
 }
 
@@ -224,13 +228,16 @@ def _unexpected(err: Exception) -> Response:
 
 
 def add_cors_and_csp(resp: Response) -> Response:
-    """Put CORS headers on every response, and a CSP on HTML ones.
+    """Put CORS headers on every response (the preflight ones on OPTIONS answers), and a CSP
+    on HTML ones.
 
     A header a view has set already is kept. (One pass over the headers: ``setdefault``
     per header costs a raised and caught ``KeyError`` each, on every request.)
     """
     present = {name.lower() for name, _ in resp.headers.items()}
-    resp.headers.extend([(name, value) for name, value in CORS_HEADERS.items()
+    wanted = ({**CORS_HEADERS, **PREFLIGHT_HEADERS} if request.method == "OPTIONS"
+              else CORS_HEADERS)
+    resp.headers.extend([(name, value) for name, value in wanted.items()
                          if name.lower() not in present])
     if resp.mimetype == "text/html":
         resp.headers.setdefault("Content-Security-Policy", CSP)

@@ -151,6 +151,12 @@ def test_preflight_and_cors(server: str) -> None:
     assert "authorization" in resp.headers["Access-Control-Allow-Headers"].lower()
     missing = requests.get(server + "/no-such-page")
     assert missing.headers["Access-Control-Allow-Origin"] == "*"
+    # on an actual response, what a script may read; the preflight-only headers are left out
+    answer = requests.get(sparql(server), params={"query": "ASK {}"},
+                          headers={"Origin": "https://elsewhere.example"})
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert "K2D3-Truncated" in answer.headers["Access-Control-Expose-Headers"]
+    assert "Access-Control-Allow-Methods" not in answer.headers
 
 
 def test_html_gets_the_editor_with_csp(server: str) -> None:
