@@ -104,18 +104,24 @@ class _Writing:
 
 @contextmanager
 def writer(root: Path) -> Iterator[Store]:
-    """Open the live store read-write under the lock; flush and bump the version on success.
+    """Open the live store read-write under the lock; flush, and bump the version.
 
+    pyoxigraph applies each ``add`` / ``remove`` as it comes, so a block that fails half-way
+    may still have changed the data: the version is bumped when the block ends either way, and
+    readers reopen. It is bumped before the write too: a reader that opens the store while it
+    is being written (and may see new data before the final bump) tags what it answers with a
+    token that will never be current again, so no client can revalidate stale data as fresh.
     The store is closed when the block ends, before the lock is released.
     """
     with write_lock(root):
+        _write_version(root)
         lent = _Writing(Store(str(live_dir(root))))
         try:
             yield cast(Store, lent)
             lent.flush()
         finally:
             lent.close()  # the last reference: RocksDB closes here
-        _write_version(root)
+            _write_version(root)
 
 
 def new_data_dir(root: Path) -> Path:
@@ -135,6 +141,7 @@ def swap_in(root: Path, data: Path) -> str:
     if tmp_link.is_symlink():
         tmp_link.unlink()
     tmp_link.symlink_to(data.name)
+    _write_version(root)  # for readers in between, as in writer()
     os.replace(tmp_link, root / "current")
     token = _write_version(root)
     olds = sorted(p for p in root.glob("data-*") if p.is_dir() and p != data)
