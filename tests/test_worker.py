@@ -1,4 +1,4 @@
-"""server/serve.py: the worker, with inline keep-alive off (the default) and on.
+"""server/worker.py: the worker, with inline keep-alive off (the default) and on.
 
 Back-to-back requests on one connection (more than ``MAX_INLINE`` of them), pipelined requests
 that arrive in one packet, and a client that pauses longer than the inline wait (so its
@@ -18,7 +18,8 @@ import pytest
 from endpoint_fixtures import fresh_store, serve
 
 from server.config import load_settings
-from server.serve import K2D3Worker, gunicorn_options
+from server.serve import gunicorn_options
+from server.worker import K2D3Worker
 
 INLINE_MS = 2.0
 
@@ -37,7 +38,7 @@ def ask(n: int) -> str:
 
 def test_the_server_uses_the_k2d3_worker() -> None:
     options = gunicorn_options(load_settings(env={}), "127.0.0.1", 0)
-    assert options["worker_class"] == "server.serve.K2D3Worker"
+    assert options["worker_class"] == "server.worker.K2D3Worker"
     assert K2D3Worker.MAX_INLINE < 1000
 
 
