@@ -132,7 +132,8 @@ def retire(worker: Any, app: Flask) -> None:
 
 def _pre_fork(server: Any, worker: Any) -> None:
     """In the arbiter: give the worker about to be forked a free slot on the board."""
-    taken = {getattr(w, "k2d3_slot", None) for w in server.WORKERS.values()}
+    taken = {slot for w in server.WORKERS.values()
+             if (slot := getattr(w, "k2d3_slot", None)) is not None}
     worker.k2d3_slot = server.app.board.free_slot(taken)
 
 
