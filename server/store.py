@@ -4,17 +4,21 @@ Layout of the store folder (``K2D3_STORE``)::
 
     current -> data-<stamp>   symlink to the live RocksDB folder, swapped atomically by a build
     data-<stamp>/             RocksDB folders; the newest two are kept
-    version                   a token that changes with every write (the HTTP ETag)
+    version                   a token that changes with every write (the HTTP ETag), rewritten
+                              in place at a fixed size so readers can map it into memory
     lock                      writers (build, SPARQL Update, Graph Store writes) hold it with flock
 
 Readers open the live folder read-only, so any number of server processes can query at once;
-a reader reopens when the version token has changed. Writers take the lock, open the live folder
-read-write, flush, close and bump the version, so a write is durable once acknowledged.
+a reader reopens when the version token has changed. A server reads the token on every request,
+from a memory map of the file (:class:`VersionMap`): no system call. Writers take the lock, open
+the live folder read-write, flush, close and bump the version, so a write is durable once
+acknowledged.
 """
 
 from __future__ import annotations
 
 import fcntl
+import mmap
 import os
 import threading
 import time
@@ -49,9 +53,14 @@ def exists(root: Path) -> bool:
     return True
 
 
+#: Size of the version file: the token, padded with spaces.
+VERSION_BYTES = 64
+#: How often a :class:`VersionMap` checks that the file it maps is still the store's.
+RECHECK_S = 1.0
+
+
 def read_version(root: Path) -> str:
     """The store's version token ("" when it was never built)."""
-    # Read on every request (ETags, reopening): raw os calls cost a fraction of pathlib's.
     try:
         fd = os.open(root / "version", os.O_RDONLY)
     except FileNotFoundError:
@@ -63,11 +72,60 @@ def read_version(root: Path) -> str:
 
 
 def _write_version(root: Path) -> str:
+    """Write a new token over the old one, in place (see :class:`VersionMap`)."""
     token = f"{time.time_ns():x}-{uuid.uuid4().hex[:8]}"
-    tmp = root / f".version.{os.getpid()}"
-    tmp.write_text(token, encoding="ascii")
-    os.replace(tmp, root / "version")
+    fd = os.open(root / "version", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        os.pwrite(fd, token.encode("ascii").ljust(VERSION_BYTES), 0)
+        os.ftruncate(fd, VERSION_BYTES)  # a file written before tokens were padded was shorter
+    finally:
+        os.close(fd)
     return token
+
+
+class VersionMap:
+    """The version file mapped into memory, so reading the token costs no system call.
+
+    Writers overwrite the token in place with one ``pwrite``. A read that races one could see
+    a mix of the two tokens: a value never current, which makes :class:`StoreReader` reopen
+    and read again until the token and the store agree, so it can never label data. Every
+    ``RECHECK_S`` the path is looked at again, in case the file was replaced (a store deleted
+    and built anew under the same folder).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = str(root / "version")
+        self._map: mmap.mmap | None = None
+        self._inode = -1
+        self._checked = 0.0
+
+    def read(self) -> str:
+        """The token ("" when the store was never built)."""
+        mapped, now = self._map, time.monotonic()
+        if mapped is None or now - self._checked > RECHECK_S:
+            self._checked = now
+            mapped = self._remap()
+            if mapped is None:  # no file yet, or one written before tokens were padded
+                return read_version(Path(self.path).parent)
+        return mapped[:].decode("ascii").strip()
+
+    def _remap(self) -> mmap.mmap | None:
+        """Map the file anew unless the current map is of the same file (threads may race
+        here: each then maps it, which is harmless)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            self._map = None
+            return None
+        try:
+            stat = os.fstat(fd)
+            if self._map is None or stat.st_ino != self._inode:
+                self._map = (mmap.mmap(fd, VERSION_BYTES, access=mmap.ACCESS_READ)
+                             if stat.st_size == VERSION_BYTES else None)
+                self._inode = stat.st_ino
+            return self._map
+        finally:
+            os.close(fd)
 
 
 @contextmanager
@@ -168,12 +226,13 @@ class StoreReader:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._version_file = VersionMap(root)
         self._lock = threading.Lock()
         self._store: Store | None = None
         self._version: str | None = None
 
     def version(self) -> str:
-        return read_version(self.root)
+        return self._version_file.read()
 
     def get(self) -> Store:
         return self.snapshot()[0]
@@ -184,7 +243,7 @@ class StoreReader:
         Use the pair when the version labels what the store returns (an ETag), so that a write
         between two separate reads cannot tag new data with an old version.
         """
-        version = read_version(self.root)
+        version = self._version_file.read()
         store = self._store
         if store is not None and version == self._version:
             return store, version
@@ -193,7 +252,7 @@ class StoreReader:
                 opened = Store.read_only(str(live_dir(self.root)))
                 # A write may land between reading the token and opening: then the store
                 # holds newer data than the token says; read again until the two agree.
-                now = read_version(self.root)
+                now = self._version_file.read()
                 if now == version:
                     self._store, self._version = opened, version
                 version = now

@@ -91,6 +91,41 @@ def test_what_is_read_during_a_write_is_tagged_with_a_version_of_its_own(tmp_pat
     assert swapped not in {before, during, after}
 
 
+def _write_in_child(root: str) -> None:
+    with store.writer(Path(root)) as db:
+        db.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal("child"),
+                    NamedNode(EX + "g")))
+
+
+def test_the_mapped_version_sees_another_process_write_at_once(tmp_path: Path) -> None:
+    _make(tmp_path, "first")
+    reader = store.StoreReader(tmp_path)
+    _, before = reader.snapshot()
+    child = multiprocessing.get_context("spawn").Process(target=_write_in_child,
+                                                         args=(str(tmp_path),))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    db, after = reader.snapshot()
+    assert after == store.read_version(tmp_path) != before
+    assert _values(db) == {"first", "child"}
+
+
+def test_the_version_map_follows_a_file_replaced_or_written_the_old_way(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "RECHECK_S", 0.0)
+    versions = store.VersionMap(tmp_path)
+    assert versions.read() == ""
+    (tmp_path / "version").write_text("short-old-token", encoding="ascii")  # unpadded
+    assert versions.read() == "short-old-token"
+    token = store._write_version(tmp_path)
+    assert (tmp_path / "version").stat().st_size == store.VERSION_BYTES
+    assert versions.read() == token
+    (tmp_path / "version").unlink()  # the store deleted and built again in the same folder
+    fresh = store._write_version(tmp_path)
+    assert versions.read() == fresh != token
+
+
 def _hold_lock(root: str, ready, release) -> None:  # type: ignore[no-untyped-def]
     with store.write_lock(Path(root)):
         ready.set()
