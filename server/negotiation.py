@@ -9,6 +9,8 @@ Media types map to pyoxigraph formats through pyoxigraph's own ``from_media_type
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pyoxigraph import QueryResultsFormat, RdfFormat
 
 #: SELECT / ASK results, in the server's order of preference (the first is the default).
@@ -98,12 +100,30 @@ def _quality(media_type: str, ranges: list[tuple[str, str, float]]) -> float:
     return best
 
 
+#: A client sends the same ``Accept`` with every request, so answers are cached for headers
+#: up to this long (longer ones are worked out each time, so the cache stays small).
+CACHE_ACCEPT_LIMIT = 1024
+
+
 def negotiate(accept: str | None, format_param: str | None, offered: list[str]) -> str | None:
     """Choose one of ``offered`` for this request, or ``None`` (answer 406 Not Acceptable).
 
     ``format_param`` (the ``?format=`` query parameter: a short name from :data:`FORMAT_NAMES`
     or a media type) overrides ``Accept``. A missing or empty ``Accept`` means ``*/*``.
     """
+    if len(accept or "") + len(format_param or "") > CACHE_ACCEPT_LIMIT:
+        return _negotiate(accept, format_param, tuple(offered))
+    return _cached_negotiate(accept, format_param, tuple(offered))
+
+
+@lru_cache(maxsize=256)
+def _cached_negotiate(accept: str | None, format_param: str | None,
+                      offered: tuple[str, ...]) -> str | None:
+    return _negotiate(accept, format_param, offered)
+
+
+def _negotiate(accept: str | None, format_param: str | None,
+               offered: tuple[str, ...]) -> str | None:
     if format_param:
         wanted = FORMAT_NAMES.get(format_param.strip().lower(), (format_param.strip().lower(),))
         offered_lower = [o.lower() for o in offered]
@@ -132,6 +152,7 @@ def rdf_format(media_type: str) -> RdfFormat | None:
     return RdfFormat.from_media_type(media_type)
 
 
+@lru_cache(maxsize=64)
 def content_type(media_type: str, *, graph: bool = False) -> str:
     """The ``Content-Type`` to send for a negotiated type (canonical, with charset for text).
 
