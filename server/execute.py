@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import IO, Any, cast
 
 from pyoxigraph import (
@@ -68,6 +68,10 @@ class QueryResult:
     row_count: int = 0
     prefixes: dict[str, str] = field(default_factory=dict)
     """For CONSTRUCT and DESCRIBE: prefix -> namespace to declare in Turtle-like output."""
+    body: bytes | None = None
+    """The answer already serialised as ``body_type`` (see :func:`run_query`); then ``tsv``,
+    ``rows`` and ``row_count`` are empty."""
+    body_type: str = ""
 
     @cached_property
     def rows(self) -> list[dict[str, Any]]:
@@ -95,11 +99,8 @@ def check_federation(text: str, allow: Sequence[str]) -> list[str]:
     Raises:
         FederationRefused: naming the address (or saying it is not known before running).
     """
-    toks = sparql_text.tokens(sparql_text.unescape(text))
-    if not {"SERVICE", "LOAD"} & sparql_text.keywords(toks):
-        return []
     fetched: list[str] = []
-    for iri in sparql_text.fetched_iris(toks):
+    for iri in sparql_text.outline(text).fetched:
         if iri is None:
             raise FederationRefused("SERVICE and LOAD need a literal absolute IRI here")
         if not any(iri.startswith(prefix) for prefix in allow):
@@ -111,7 +112,7 @@ def check_federation(text: str, allow: Sequence[str]) -> list[str]:
 
 def names_dataset(text: str) -> bool:
     """Whether the query text has a ``FROM`` or ``FROM NAMED`` clause."""
-    return "FROM" in sparql_text.keywords(sparql_text.tokens(sparql_text.unescape(text)))
+    return "FROM" in sparql_text.outline(text).keywords
 
 
 def _collect(answer: Any, max_rows: int) -> QueryResult:
@@ -135,7 +136,8 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
               timeout_s: float, max_rows: int,
               default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
               union_default_graph: bool = True, federation_allow: Sequence[str] = (),
-              base_iri: str | None = None, runner: Runner = with_deadline) -> QueryResult:
+              base_iri: str | None = None, runner: Runner = with_deadline,
+              media_type: str | None = None) -> QueryResult:
     """Evaluate ``query`` on ``store`` within ``timeout_s`` seconds, keeping ``max_rows`` rows.
 
     ``default_graph`` / ``named_graphs`` (graph IRIs; ``""`` is the store's default graph) are
@@ -144,6 +146,11 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
     the query, the default graph is the union of all graphs when ``union_default_graph``.
     ``substitutions`` binds variables (name -> term) without touching the query text.
     ``runner`` enforces the deadline (see the module docstring).
+
+    ``media_type`` is the results format the caller will ask :func:`serialize` for. A SELECT
+    whose own ``LIMIT`` keeps it within ``max_rows`` (and small enough to send in one piece)
+    needs no row cap, so it is serialised as that at once, skipping the TSV step
+    (``result.body``).
 
     Raises:
         QuerySyntaxError, FederationRefused, QueryTimeout, QueryFailed.
@@ -159,10 +166,16 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
         kwargs["use_default_graph_as_union"] = True
     if substitutions:
         kwargs["substitutions"] = {Variable(k): v for k, v in substitutions.items()}
+    direct = _direct_format(sparql_text.outline(query), media_type, max_rows)
     started = time.perf_counter()
 
     def work() -> QueryResult:
-        return _collect(store.query(query, **kwargs), max_rows)
+        answer = store.query(query, **kwargs)
+        if direct is not None and isinstance(answer, QuerySolutions):
+            return QueryResult("select", [v.value for v in answer.variables],
+                               body=answer.serialize(format=direct) or b"",
+                               body_type=media_type or "")
+        return _collect(answer, max_rows)
 
     try:
         result: QueryResult = runner(work, timeout_s)
@@ -176,9 +189,18 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
         raise QueryFailed(f"query evaluation failed: {exc}") from None
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     if result.kind == "graph":  # written with the query's own prefixes, as Fuseki does
-        toks = sparql_text.tokens(sparql_text.unescape(query))
-        result.prefixes = sparql_text.output_prefixes(toks)
+        result.prefixes = dict(sparql_text.outline(query).prefixes)
     return result
+
+
+def _direct_format(shape: sparql_text.Outline, media_type: str | None,
+                   max_rows: int) -> QueryResultsFormat | None:
+    """The format to serialise a SELECT in at once, when its ``LIMIT`` makes a cap needless."""
+    if media_type is None or shape.form != "SELECT" or shape.limit is None:
+        return None
+    if shape.limit > min(max_rows, STREAM_ABOVE):
+        return None
+    return results_format(media_type)
 
 
 def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (),
@@ -231,11 +253,16 @@ def _one_line(exc: Exception, limit: int = 300) -> str:
 
 
 def _results_object(result: QueryResult) -> Any:
-    """A pyoxigraph QuerySolutions / QueryBoolean holding ``result``, for its serializers."""
-    if result.kind == "ask":
-        body = json.dumps({"head": {}, "boolean": bool(result.boolean)}).encode()
-        return parse_query_results(body, results_format("application/sparql-results+json"))
+    """A pyoxigraph QuerySolutions holding ``result``'s solutions, for its serializers."""
     return parse_query_results(result.tsv, QueryResultsFormat.TSV)
+
+
+@lru_cache(maxsize=32)
+def _boolean_body(value: bool, rfmt: QueryResultsFormat) -> bytes:
+    """An ASK answer as pyoxigraph writes it: two values, a few formats, so made once each."""
+    body = json.dumps({"head": {}, "boolean": value}).encode()
+    answer = parse_query_results(body, QueryResultsFormat.JSON)
+    return answer.serialize(format=rfmt) or b""
 
 
 def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
@@ -258,9 +285,15 @@ def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
             return [rdf_serialize(triples, format=fmt, prefixes=prefixes) or b""]
         return stream_writes(lambda out: rdf_serialize(triples, out, format=fmt,
                                                        prefixes=prefixes))
+    if result.body is not None:
+        if result.body_type != media_type:
+            raise ValueError(f"this answer was serialised as {result.body_type} already")
+        return [result.body]
     rfmt = results_format(media_type)
     if rfmt is None:
         raise ValueError(f"{media_type} is not a query results format")
+    if result.kind == "ask":
+        return [_boolean_body(bool(result.boolean), rfmt)]
     if result.kind == "select" and rfmt == QueryResultsFormat.TSV:
         return [result.tsv]
     if result.row_count <= STREAM_ABOVE:

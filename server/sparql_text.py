@@ -48,14 +48,19 @@ def unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
+#: Texts up to this many characters are cached (by text) with what is read from them; a cache
+#: of longer ones would let a client fill the memory with a few hundred large requests.
+CACHE_TEXT_LIMIT = 64 * 1024
+
+
 @lru_cache(maxsize=512)
-def _tokens(text: str) -> tuple[Token, ...]:
+def _cached_scan(text: str) -> tuple[Token, ...]:
     return tuple(_scan(text))
 
 
 def tokens(text: str) -> list[Token]:
     """Split SPARQL text into tokens (whitespace and comments dropped); cached by text."""
-    return list(_tokens(text))
+    return list(_cached_scan(text) if len(text) <= CACHE_TEXT_LIMIT else _scan(text))
 
 
 def _scan(text: str) -> list[Token]:
@@ -72,6 +77,60 @@ def _scan(text: str) -> list[Token]:
         if value == "{":
             depth += 1
     return out
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What the server reads from a query's or update's text before running it."""
+
+    form: str | None
+    """:func:`query_form`."""
+    keywords: frozenset[str]
+    """:func:`keywords`."""
+    problem: str | None
+    """:func:`too_complex`."""
+    fetched: tuple[str | None, ...]
+    """:func:`fetched_iris`."""
+    prefixes: tuple[tuple[str, str], ...]
+    """:func:`output_prefixes`, as pairs."""
+    limit: int | None = None
+    """:func:`top_limit`."""
+
+
+def outline(text: str) -> Outline:
+    """The :class:`Outline` of a request's text (codepoint escapes undone); cached by text."""
+    return _cached_outline(text) if len(text) <= CACHE_TEXT_LIMIT else _outline(text)
+
+
+@lru_cache(maxsize=512)
+def _cached_outline(text: str) -> Outline:
+    return _outline(text)
+
+
+def _outline(text: str) -> Outline:
+    plain = unescape(text)
+    toks = tokens(plain)
+    words = frozenset(keywords(toks))
+    fetched = tuple(fetched_iris(toks)) if {"SERVICE", "LOAD"} & words else ()
+    return Outline(query_form(toks), words, too_complex(toks), fetched,
+                   tuple(output_prefixes(toks).items()), top_limit(plain, toks))
+
+
+_INTEGER = re.compile(r"\s*([0-9]+)")
+
+
+def top_limit(text: str, toks: list[Token]) -> int | None:
+    """The query's own ``LIMIT`` (outside any braces, so not a subquery's), if it has one.
+
+    The most solutions the query can give: in SPARQL the final ``LIMIT`` applies after
+    everything else, a trailing ``VALUES`` included
+    (https://www.w3.org/TR/sparql11-query/#convertSolMod).
+    """
+    for tok in reversed(toks):
+        if tok.kind == "word" and tok.depth == 0 and tok.text.upper() == "LIMIT":
+            found = _INTEGER.match(text, tok.start + len(tok.text))
+            return int(found.group(1)) if found else None
+    return None
 
 
 def keywords(toks: list[Token]) -> set[str]:

@@ -69,6 +69,32 @@ def test_from_inside_a_string_is_not_a_dataset() -> None:
     assert names_dataset("select * from <x> { ?s ?p ?o }")
 
 
+@pytest.mark.parametrize("media_type", ["application/sparql-results+json",
+                                        "application/sparql-results+xml", "text/csv",
+                                        "text/tab-separated-values"])
+def test_a_select_bounded_by_its_limit_is_serialised_at_once(store: Store,
+                                                             media_type: str) -> None:
+    q = f"SELECT ?s ?o {{ ?s <{EX}n> ?o }} ORDER BY ?s LIMIT 5"
+    direct = run_query(store, q, timeout_s=5, max_rows=10, media_type=media_type)
+    assert direct.body is not None and not direct.truncated
+    via_tsv = run_query(store, q, timeout_s=5, max_rows=10)
+    assert via_tsv.body is None
+    assert b"".join(serialize(direct, media_type)) == b"".join(serialize(via_tsv, media_type))
+    with pytest.raises(ValueError, match="serialised as"):
+        serialize(direct, "application/sparql-results+xml" if "json" in media_type
+                  else "application/sparql-results+json")
+
+
+def test_a_limit_above_the_row_cap_still_goes_through_the_cap(store: Store) -> None:
+    q = f"SELECT ?s {{ ?s <{EX}n> ?o }} LIMIT 40"
+    result = run_query(store, q, timeout_s=5, max_rows=10,
+                       media_type="application/sparql-results+json")
+    assert result.body is None
+    assert (len(result.rows), result.truncated) == (10, True)
+    body = json.loads(b"".join(serialize(result, "application/sparql-results+json")))
+    assert len(body["results"]["bindings"]) == 10
+
+
 def test_rows_are_cut_and_flagged(store: Store) -> None:
     result = run_query(store, f"SELECT ?s {{ ?s <{EX}n> ?o }}", timeout_s=5, max_rows=10)
     assert (len(result.rows), result.truncated) == (10, True)

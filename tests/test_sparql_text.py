@@ -1,10 +1,10 @@
-"""server/sparql_text.py: the lexer's view of prefixes, as used for RDF output."""
+"""server/sparql_text.py: the lexer's view of prefixes and LIMIT, and its cache."""
 
 from __future__ import annotations
 
 import pytest
 
-from server.sparql_text import output_prefixes, tokens
+from server.sparql_text import CACHE_TEXT_LIMIT, outline, output_prefixes, tokens
 
 
 @pytest.mark.parametrize(("query", "expected"), [
@@ -21,3 +21,26 @@ from server.sparql_text import output_prefixes, tokens
 ])
 def test_output_prefixes(query: str, expected: dict[str, str]) -> None:
     assert output_prefixes(tokens(query)) == expected
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 10", 10),
+    ("select * { ?s ?p ?o } offset 2 limit\n 7", 7),
+    # the trailing VALUES comes after LIMIT in the grammar; LIMIT still bounds the answer
+    ("SELECT * { ?s ?p ?o } LIMIT 3 VALUES ?s { <urn:a> <urn:b> }", 3),
+    # a subquery's LIMIT does not bound the outer query
+    ("SELECT * { { SELECT * { ?s ?p ?o } LIMIT 5 } ?s ?q ?r }", None),
+    ('SELECT * { ?s ?p "LIMIT 3" } # LIMIT 4', None),
+    ("PREFIX ex: <urn:x:> SELECT * { ?s ex:LIMIT 3 }", None),
+    ("SELECT * { ?s ?p ?o } LIMIT \\u0031\\u0032", 12),
+])
+def test_the_outline_reads_only_the_query_s_own_limit(query: str, expected: int | None) -> None:
+    assert outline(query).limit == expected
+
+
+def test_long_texts_are_read_but_not_cached() -> None:
+    long_query = "SELECT * {" + " " * CACHE_TEXT_LIMIT + "?s ?p ?o } LIMIT 1"
+    assert outline(long_query).limit == 1
+    assert outline(long_query) is not outline(long_query)
+    short = "SELECT * { ?s ?p ?o } LIMIT 2"
+    assert outline(short) is outline(short)
