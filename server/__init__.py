@@ -1,6 +1,7 @@
 """k2d3: a knowledge graph and SPARQL service on whether vitamin K2 should go with vitamin D3.
 
-``create_app`` is the application factory: settings -> store -> blueprints -> error handlers.
+``create_app`` is the application factory: settings -> store -> blueprints -> error handlers ->
+the WSGI middleware every response goes through (``server.envelope``).
 Nothing is global; tests build their own app over their own store.
 """
 
@@ -28,8 +29,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f".views.{name}", __name__).bp)
     from . import errors
+    from .envelope import Envelope
 
     errors.register(app)
+    app.wsgi_app = Envelope(app)  # type: ignore[method-assign]
     return app
 
 

@@ -16,33 +16,15 @@ import socket
 from email.utils import formatdate
 from http import HTTPStatus
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from jinja2 import Environment
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
 
+from .envelope import ANSWERED, CORS_HEADERS, CSP, TIMED_OUT
+
 log = logging.getLogger("k2d3.errors")
-
-#: CORS headers every response carries (https://fetch.spec.whatwg.org/#http-responses).
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "ETag, Location, Content-Type, K2D3-Truncated, "
-    "X-Result-Truncated, Retry-After",
-}
-#: What only a preflight (OPTIONS) answer needs; a browser ignores them on other responses.
-PREFLIGHT_HEADERS = {
-    "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
-    "Access-Control-Allow-Headers": "Accept, Authorization, Content-Type, If-None-Match, "
-    "If-Match, Cache-Control, X-Requested-With",
-    "Access-Control-Max-Age": "86400",
-}
-
-#: Scripts and styles only from this server (YASGUI is vendored); inline styles are allowed
-#: because YASGUI's table and editor set element styles.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
-       "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
 
 _HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{{ status }} {{ title }}</title></head><body><h1>{{ status }} {{ title }}</h1>
@@ -173,8 +155,9 @@ def raw_error_response(accept: str | None, err: K2D3Error, *, head: bool = False
     """``err`` as a complete HTTP/1.1 response that closes the connection, for a raw socket.
 
     The same body, CORS headers and CSP as :func:`error_response` plus
-    :func:`add_cors_and_csp` give (https://www.rfc-editor.org/rfc/rfc9112#section-9.6); no
-    body when answering a ``head`` request.
+    :func:`server.envelope.add_headers` give
+    (https://www.rfc-editor.org/rfc/rfc9112#section-9.6); no body when answering a ``head``
+    request.
     """
     body, mimetype = render_error(accept, err.status, err.title, err.message)
     payload = body.encode("utf-8")
@@ -200,10 +183,10 @@ def send_and_close(sock: socket.socket, response: bytes) -> None:
 
 def _k2d3_error(err: K2D3Error) -> Response:
     if isinstance(err, QueryAbandoned):     # answered already; whatever follows is dropped
-        g.k2d3_answered = True
+        request.environ[ANSWERED] = True
         return Response(status=err.status)
     if isinstance(err, QueryTimeout):
-        g.k2d3_timeout = True
+        request.environ[TIMED_OUT] = True
         hook = current_app.extensions.get("k2d3_on_timeout")
         if hook is not None:
             hook()
@@ -227,27 +210,8 @@ def _unexpected(err: Exception) -> Response:
                           "it has been logged")
 
 
-def add_cors_and_csp(resp: Response) -> Response:
-    """Put CORS headers on every response (the preflight ones on OPTIONS answers), and a CSP
-    on HTML ones.
-
-    A header a view has set already is kept. (One pass over the headers: ``setdefault``
-    per header costs a raised and caught ``KeyError`` each, on every request.)
-    """
-    present = {name.lower() for name, _ in resp.headers.items()}
-    wanted = ({**CORS_HEADERS, **PREFLIGHT_HEADERS} if request.method == "OPTIONS"
-              else CORS_HEADERS)
-    resp.headers.extend([(name, value) for name, value in wanted.items()
-                         if name.lower() not in present])
-    if resp.mimetype == "text/html":
-        resp.headers.setdefault("Content-Security-Policy", CSP)
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return resp
-
-
 def register(app: Flask) -> None:
-    """Install the error handlers and the CORS/CSP after-request hook on ``app``."""
+    """Install the error handlers on ``app`` (``server.envelope`` adds CORS and the CSP)."""
     app.register_error_handler(K2D3Error, _k2d3_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
-    app.after_request(add_cors_and_csp)

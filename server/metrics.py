@@ -37,6 +37,16 @@ LOG_EVERY_S = 0.5
 access_log = logging.getLogger("k2d3.access")
 
 
+def for_app(app: Any) -> Metrics:
+    """The Flask ``app``'s Metrics, made on first use (writing to ``K2D3_METRICS_DIR`` when
+    ``server.serve`` has set it)."""
+    found: Metrics | None = app.extensions.get("k2d3_metrics")
+    if found is None:
+        directory = app.config.get("K2D3_METRICS_DIR")
+        found = app.extensions["k2d3_metrics"] = Metrics(Path(directory) if directory else None)
+    return found
+
+
 def query_hash(text: str) -> str:
     """A short, stable fingerprint of a query for the access log (not the query itself)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

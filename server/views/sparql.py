@@ -1,8 +1,8 @@
 """``/sparql``: SPARQL 1.1 query and update, the service description, the editor; ``/metrics``.
 
 Each handler reads as parse -> choose format -> execute -> render
-(https://www.w3.org/TR/sparql11-protocol/). The blueprint also installs the app-wide hooks
-that time every request for ``/metrics`` and write the JSON access log.
+(https://www.w3.org/TR/sparql11-protocol/). Every request is timed, counted and logged by
+``server.envelope``; the views leave it the query's fingerprint.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import time
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
 from .. import editor, execute, metrics, protocol, service_description, sparql_text
 from ..context import reader, settings
+from ..envelope import QUERY_HASH, STARTED
 from ..errors import BadRequest, NotAcceptable, QueryTimeout, raw_error_response, send_and_close
 from ..negotiation import GRAPH_TYPES, HTML, SELECT_TYPES, content_type, negotiate
 from ..store import writer
@@ -32,33 +32,6 @@ def endpoint_url() -> str:
     # costs more than the rest of a small query's handling and changes no ASCII host.
     base = settings().public_url or f"{request.scheme}://{request.host}"
     return base.rstrip("/") + "/sparql"
-
-
-def _metrics() -> metrics.Metrics:
-    found = current_app.extensions.get("k2d3_metrics")
-    if found is None:
-        directory = current_app.config.get("K2D3_METRICS_DIR")
-        found = metrics.Metrics(Path(directory) if directory else None)
-        current_app.extensions["k2d3_metrics"] = found
-    return found
-
-
-@bp.before_app_request
-def _start_timer() -> None:
-    g.k2d3_started = time.perf_counter()
-
-
-@bp.after_app_request
-def _observe(resp: Response) -> Response:
-    started = g.get("k2d3_started")
-    if started is not None and not g.get("k2d3_answered"):  # else the watchdog counted it
-        seconds = time.perf_counter() - started
-        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        _metrics().observe(route, request.method, resp.status_code, seconds,
-                           timed_out=bool(g.get("k2d3_timeout")))
-        metrics.log_access(request.method, route, request.path, resp.status_code, seconds,
-                           g.get("k2d3_query_hash"))
-    return resp
 
 
 @bp.route("/sparql", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
@@ -92,43 +65,34 @@ def _timeout(req: protocol.SparqlRequest) -> float:
     return min(wanted, s.max_query_timeout)
 
 
-class _LateAnswer:
-    """What the watchdog does for a request past its deadline: answer 503, count, log.
-
-    Made for every query, so it only keeps references; the answer is worked out if it is sent.
-    """
-
-    def __init__(self, timeout: float) -> None:
-        self.environ, self.timeout, self.metrics = request.environ, timeout, _metrics()
-        self.started, self.digest = g.k2d3_started, g.get("k2d3_query_hash")
-
-    def send(self) -> None:
-        env = self.environ
-        method, path = env.get("REQUEST_METHOD", "GET"), env.get("PATH_INFO", "/sparql")
-        err = QueryTimeout(self.timeout)
-        send_and_close(env["gunicorn.socket"],
-                       raw_error_response(env.get("HTTP_ACCEPT"), err, head=method == "HEAD"))
-        seconds = time.perf_counter() - self.started
-        self.metrics.observe("/sparql", method, err.status, seconds, timed_out=True)
-        metrics.log_access(method, "/sparql", path, err.status, seconds, self.digest)
+def _answer_late(found: metrics.Metrics, env: dict[str, Any], timeout: float) -> None:
+    """What the watchdog does for a request past its deadline: answer 503, count, log."""
+    method, path = env.get("REQUEST_METHOD", "GET"), env.get("PATH_INFO", "/sparql")
+    err = QueryTimeout(timeout)
+    send_and_close(env["gunicorn.socket"],
+                   raw_error_response(env.get("HTTP_ACCEPT"), err, head=method == "HEAD"))
+    seconds = time.perf_counter() - env[STARTED]
+    found.observe("/sparql", method, err.status, seconds, timed_out=True)
+    metrics.log_access(method, "/sparql", path, err.status, seconds, env.get(QUERY_HASH))
 
 
 def _runner(timeout: float) -> execute.Runner:
     """Under gunicorn, run in this thread under the worker's watchdog (see ``server.serve``)."""
-    watchdog = current_app.extensions.get("k2d3_watchdog")
-    if watchdog is None or "gunicorn.socket" not in request.environ:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    watchdog, environ = app.extensions.get("k2d3_watchdog"), request.environ
+    if watchdog is None or "gunicorn.socket" not in environ:
         return execute.with_deadline
-    return partial(watchdog.run, answer=_LateAnswer(timeout).send)
+    late = partial(_answer_late, metrics.for_app(app), environ, timeout)
+    return partial(watchdog.run, answer=late)
 
 
 def _query(req: protocol.SparqlRequest) -> Response:
     s = settings()
-    g.k2d3_query_hash = metrics.query_hash(req.text)
-    toks = sparql_text.tokens(sparql_text.unescape(req.text))
-    if problem := sparql_text.too_complex(toks):
-        raise BadRequest(problem)
-    form = sparql_text.query_form(toks)
-    offered = GRAPH_TYPES if form in {"CONSTRUCT", "DESCRIBE"} else SELECT_TYPES
+    request.environ[QUERY_HASH] = metrics.query_hash(req.text)
+    shape = sparql_text.outline(req.text)
+    if shape.problem:
+        raise BadRequest(shape.problem)
+    offered = GRAPH_TYPES if shape.form in {"CONSTRUCT", "DESCRIBE"} else SELECT_TYPES
     media_type = negotiate(request.headers.get("Accept"), req.format, offered)
     if media_type is None:
         raise NotAcceptable(f"none of {', '.join(offered)} is acceptable to this client")
@@ -143,7 +107,7 @@ def _query(req: protocol.SparqlRequest) -> Response:
         default_graph=list(req.default_graphs) if req.names_dataset else None,
         named_graphs=list(req.named_graphs) if req.names_dataset else None,
         union_default_graph=s.union_default_graph, federation_allow=s.federation_allow,
-        base_iri=endpoint_url(), runner=_runner(timeout))
+        base_iri=endpoint_url(), runner=_runner(timeout), media_type=media_type)
     if result.kind == "graph" and media_type not in GRAPH_TYPES:
         media_type = negotiate(request.headers.get("Accept"), req.format, GRAPH_TYPES) or ""
     elif result.kind != "graph" and media_type not in SELECT_TYPES:
@@ -161,9 +125,9 @@ def _query(req: protocol.SparqlRequest) -> Response:
 
 def _update(req: protocol.SparqlRequest) -> Response:
     s = settings()
-    g.k2d3_query_hash = metrics.query_hash(req.text)
+    request.environ[QUERY_HASH] = metrics.query_hash(req.text)
     protocol.authorize_write(s.update_token, request.headers.get("Authorization"))
-    if problem := sparql_text.too_complex(sparql_text.tokens(sparql_text.unescape(req.text))):
+    if problem := sparql_text.outline(req.text).problem:
         raise BadRequest(problem)
     timeout = _timeout(req)
     with writer(s.store) as store:
@@ -204,6 +168,6 @@ def _editor() -> Response:
 @bp.route("/metrics")
 def metrics_view() -> Response:
     """Prometheus text exposition, summed over all worker processes."""
-    states = _metrics().collect()
+    states = metrics.for_app(current_app).collect()
     return Response(metrics.render(states, len(states)), 200,
                     content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,76 @@
+"""server/envelope.py: the WSGI middleware's headers, counts and log lines, on a small app."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask import Flask, Response, request
+
+from server import metrics
+from server.envelope import ANSWERED, CSP, QUERY_HASH, Envelope, add_headers
+
+
+@pytest.mark.parametrize(("method", "headers", "expected", "absent"), [
+    ("GET", [("Content-Type", "application/json")],
+     {"access-control-allow-origin": "*"},
+     {"access-control-allow-methods", "content-security-policy"}),
+    ("OPTIONS", [],
+     {"access-control-allow-origin": "*", "access-control-max-age": "86400"},
+     {"content-security-policy"}),
+    ("GET", [("Content-Type", "text/html; charset=utf-8")],
+     {"content-security-policy": CSP, "x-content-type-options": "nosniff"}, set()),
+    # what a view set is kept, not doubled
+    ("GET", [("Access-Control-Allow-Origin", "https://one.example")],
+     {"access-control-allow-origin": "https://one.example"}, set()),
+])
+def test_add_headers(method: str, headers: list[tuple[str, str]], expected: dict[str, str],
+                     absent: set[str]) -> None:
+    add_headers(method, headers)
+    names = [name.lower() for name, _ in headers]
+    assert len(names) == len(set(names)), "no header twice"
+    got = {name.lower(): value for name, value in headers}
+    assert {k: got.get(k) for k in expected} == expected
+    assert not absent & set(got)
+
+
+@pytest.fixture()
+def small_app() -> Flask:
+    app = Flask(__name__)
+
+    @app.route("/things/<name>")
+    def thing(name: str) -> Response:
+        request.environ[QUERY_HASH] = "abc"
+        if name == "answered":  # as when the watchdog has answered on the socket itself
+            request.environ[ANSWERED] = True
+        return Response("<p>hi</p>", mimetype="text/html")
+
+    app.wsgi_app = Envelope(app)  # type: ignore[method-assign]
+    return app
+
+
+def _count(app: Flask, route: str, status: str) -> float:
+    totals = metrics._sum(metrics.for_app(app).collect(), "requests")
+    return totals.get((route, "GET", status), 0)
+
+
+def test_every_response_is_counted_by_its_route_and_logged(
+        small_app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    client = small_app.test_client()
+    with caplog.at_level(logging.INFO, logger="k2d3.access"):
+        page = client.get("/things/one")
+        missing = client.get("/nowhere")
+        metrics.flush_access_log()
+    assert page.headers["Content-Security-Policy"] == CSP
+    assert missing.status_code == 404
+    assert missing.headers["Access-Control-Allow-Origin"] == "*"
+    assert _count(small_app, "/things/<name>", "200") == 1
+    assert _count(small_app, "unmatched", "404") == 1
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert '"path": "/things/one"' in logged and '"query_hash": "abc"' in logged
+    assert '"route": "unmatched"' in logged
+
+
+def test_a_request_the_watchdog_answered_is_not_counted_twice(small_app: Flask) -> None:
+    small_app.test_client().get("/things/answered")
+    assert _count(small_app, "/things/<name>", "200") == 0
