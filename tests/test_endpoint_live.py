@@ -7,6 +7,7 @@ Servers run ``server.serve.run`` over a small store of known contents (see
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,8 +188,16 @@ def test_max_rows_truncates_and_says_so(server: str) -> None:
                         headers={"Accept": "application/sparql-results+json"})
     assert len(resp.json()["results"]["bindings"]) == 5
     assert resp.headers["K2D3-Truncated"] == "true" == resp.headers["X-Result-Truncated"]
-    small = requests.get(sparql(server), params={"query": "SELECT * { ?s ?p ?o } LIMIT 2"})
+    # a LIMIT above the cap does not let more through; one within it is written at once
+    over = requests.get(sparql(server), params={"query": "SELECT * { ?s ?p ?o } LIMIT 9"},
+                        headers={"Accept": "application/sparql-results+json"})
+    assert len(over.json()["results"]["bindings"]) == 5
+    assert over.headers["K2D3-Truncated"] == "true"
+    small = requests.get(sparql(server), params={"query": "SELECT * { ?s ?p ?o } LIMIT 2"},
+                         headers={"Accept": "application/sparql-results+json"})
+    assert len(small.json()["results"]["bindings"]) == 2
     assert "K2D3-Truncated" not in small.headers
+    assert re.fullmatch(r"query;dur=\d+\.\d+", small.headers["Server-Timing"])
 
 
 def service_description(url: str, accept: str = "text/turtle") -> rdflib.Graph:

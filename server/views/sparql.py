@@ -115,7 +115,7 @@ def _query(req: protocol.SparqlRequest) -> Response:
     if not media_type:
         raise NotAcceptable("no acceptable format for this kind of result")
     headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "no-cache",
-               "K2D3-Elapsed-Ms": f"{result.elapsed_ms:.2f}"}
+               "Server-Timing": f"query;dur={result.elapsed_ms:.2f}"}
     if result.truncated:
         headers.update({name: "true" for name in TRUNCATED_HEADERS})
     body = execute.serialize(result, media_type)
