@@ -32,6 +32,8 @@ from pyoxigraph import (
     QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
+    QueryTriples,
+    RdfFormat,
     Store,
     Triple,
     Variable,
@@ -50,6 +52,8 @@ from .streaming import RowCap, RowCapFull, stream_writes
 
 #: Results up to this many rows are serialised in one piece; larger ones are streamed.
 STREAM_ABOVE = 2000
+#: Graph formats with one triple a line, so a row cap can count them as pyoxigraph writes.
+LINE_FORMATS = (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS)
 
 
 @dataclass
@@ -70,7 +74,7 @@ class QueryResult:
     """For CONSTRUCT and DESCRIBE: prefix -> namespace to declare in Turtle-like output."""
     body: bytes | None = None
     """The answer already serialised as ``body_type`` (see :func:`run_query`); then ``tsv``,
-    ``rows`` and ``row_count`` are empty."""
+    ``rows``, ``row_count`` and ``triples`` are empty."""
     body_type: str = ""
 
     @cached_property
@@ -147,10 +151,11 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
     ``substitutions`` binds variables (name -> term) without touching the query text.
     ``runner`` enforces the deadline (see the module docstring).
 
-    ``media_type`` is the results format the caller will ask :func:`serialize` for. A SELECT
-    whose own ``LIMIT`` keeps it within ``max_rows`` (and small enough to send in one piece)
-    needs no row cap, so it is serialised as that at once, skipping the TSV step
-    (``result.body``).
+    ``media_type`` is the format the caller will ask :func:`serialize` for. Two answers are
+    serialised in it at once (``result.body``) instead of going through Python: a SELECT whose
+    own ``LIMIT`` keeps it within ``max_rows`` (and small enough to send in one piece), which
+    needs no row cap, so skips the TSV step; and a CONSTRUCT or DESCRIBE in N-Triples or
+    N-Quads, which are capped by counting lines as for TSV.
 
     Raises:
         QuerySyntaxError, FederationRefused, QueryTimeout, QueryFailed.
@@ -171,9 +176,15 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
 
     def work() -> QueryResult:
         answer = store.query(query, **kwargs)
-        if direct is not None and isinstance(answer, QuerySolutions):
+        if isinstance(direct, QueryResultsFormat) and isinstance(answer, QuerySolutions):
             return QueryResult("select", [v.value for v in answer.variables],
                                body=answer.serialize(format=direct) or b"",
+                               body_type=media_type or "")
+        if isinstance(direct, RdfFormat) and isinstance(answer, QueryTriples):
+            cap = RowCap(max_rows, header_lines=0)
+            with contextlib.suppress(RowCapFull):
+                answer.serialize(cast("IO[bytes]", cap), format=direct)
+            return QueryResult("graph", truncated=cap.truncated, body=b"".join(cap.parts),
                                body_type=media_type or "")
         return _collect(answer, max_rows)
 
@@ -194,9 +205,14 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
 
 
 def _direct_format(shape: sparql_text.Outline, media_type: str | None,
-                   max_rows: int) -> QueryResultsFormat | None:
-    """The format to serialise a SELECT in at once, when its ``LIMIT`` makes a cap needless."""
-    if media_type is None or shape.form != "SELECT" or shape.limit is None:
+                   max_rows: int) -> QueryResultsFormat | RdfFormat | None:
+    """The format to serialise an answer in at once (see :func:`run_query`), if any."""
+    if media_type is None:
+        return None
+    if shape.form in {"CONSTRUCT", "DESCRIBE"}:
+        fmt = rdf_format(media_type)
+        return fmt if fmt in LINE_FORMATS else None
+    if shape.form != "SELECT" or shape.limit is None:
         return None
     if shape.limit > min(max_rows, STREAM_ABOVE):
         return None
@@ -275,6 +291,10 @@ def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
     Raises:
         ValueError: ``media_type`` does not fit the result's kind.
     """
+    if result.body is not None:
+        if result.body_type != media_type:
+            raise ValueError(f"this answer was serialised as {result.body_type} already")
+        return [result.body]
     if result.kind == "graph":
         fmt = rdf_format(media_type)
         if fmt is None:
@@ -285,10 +305,6 @@ def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
             return [rdf_serialize(triples, format=fmt, prefixes=prefixes) or b""]
         return stream_writes(lambda out: rdf_serialize(triples, out, format=fmt,
                                                        prefixes=prefixes))
-    if result.body is not None:
-        if result.body_type != media_type:
-            raise ValueError(f"this answer was serialised as {result.body_type} already")
-        return [result.body]
     rfmt = results_format(media_type)
     if rfmt is None:
         raise ValueError(f"{media_type} is not a query results format")

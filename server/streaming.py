@@ -5,7 +5,8 @@ pyoxigraph's serializers write to a binary file object; a WSGI response wants an
 producer thread runs the serializer against a writer that buffers 64 KiB chunks into a bounded
 queue; the response iterates the queue. When the client goes away (the iterator is closed) the
 writer raises on its next write, which stops the producer. :class:`RowCap` keeps the first
-rows of a SPARQL TSV serialisation and stops the evaluation past them.
+rows of a line-based serialisation (SPARQL TSV, N-Triples) and stops the evaluation past
+them.
 """
 
 from __future__ import annotations
@@ -92,16 +93,18 @@ class RowCapFull(Exception):
 
 
 class RowCap:
-    """A binary file for pyoxigraph's TSV serializer keeping the header and ``max_rows`` rows.
+    """A binary file for a line-based serializer (SPARQL TSV, N-Triples) keeping
+    ``header_lines`` lines and then ``max_rows`` rows.
 
-    Every TSV line ends in a newline (terms escape theirs), so lines count rows. A line beyond
-    the limit means the answer is truncated: ``write`` raises, which ends the evaluation.
+    Every TSV or N-Triples line ends in a newline (terms escape theirs), so lines count rows.
+    A line beyond the limit means the answer is truncated: ``write`` raises, which ends the
+    evaluation.
     """
 
-    def __init__(self, max_rows: int) -> None:
+    def __init__(self, max_rows: int, header_lines: int = 1) -> None:
         self.parts: list[bytes] = []
         self.lines = 0
-        self.limit = max_rows + 1
+        self.limit = max_rows + header_lines
         self.truncated = False
 
     def write(self, data: bytes) -> int:

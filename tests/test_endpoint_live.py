@@ -198,6 +198,12 @@ def test_max_rows_truncates_and_says_so(server: str) -> None:
     assert len(small.json()["results"]["bindings"]) == 2
     assert "K2D3-Truncated" not in small.headers
     assert re.fullmatch(r"query;dur=\d+\.\d+", small.headers["Server-Timing"])
+    for accept in ("application/n-triples", "text/turtle"):  # capped as written, and in Python
+        graph = requests.get(sparql(server), params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+                             headers={"Accept": accept})
+        assert graph.headers["K2D3-Truncated"] == "true"
+        assert len(rdflib.Graph().parse(data=graph.text, format="nt" if "n-" in accept
+                                        else "turtle")) == 5
 
 
 def service_description(url: str, accept: str = "text/turtle") -> rdflib.Graph:

@@ -95,6 +95,23 @@ def test_a_limit_above_the_row_cap_still_goes_through_the_cap(store: Store) -> N
     assert len(body["results"]["bindings"]) == 10
 
 
+@pytest.mark.parametrize("media_type", ["application/n-triples", "application/n-quads"])
+def test_a_graph_in_a_line_format_is_written_and_capped_at_once(store: Store,
+                                                                media_type: str) -> None:
+    q = "CONSTRUCT WHERE { ?s ?p ?o }"
+    direct = run_query(store, q, timeout_s=5, max_rows=100, media_type=media_type)
+    assert direct.body is not None and not direct.truncated
+    via_python = run_query(store, q, timeout_s=5, max_rows=100)
+    assert via_python.body is None
+    lines = set(b"".join(serialize(direct, media_type)).splitlines())
+    assert lines == set(b"".join(serialize(via_python, media_type)).splitlines())
+    assert len(lines) == 53
+    cut = run_query(store, q, timeout_s=5, max_rows=7, media_type=media_type)
+    assert cut.truncated and len(b"".join(serialize(cut, media_type)).splitlines()) == 7
+    turtle = run_query(store, q, timeout_s=5, max_rows=100, media_type="text/turtle")
+    assert turtle.body is None and len(turtle.triples) == 53
+
+
 def test_rows_are_cut_and_flagged(store: Store) -> None:
     result = run_query(store, f"SELECT ?s {{ ?s <{EX}n> ?o }}", timeout_s=5, max_rows=10)
     assert (len(result.rows), result.truncated) == (10, True)
