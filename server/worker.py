@@ -16,6 +16,23 @@ from gunicorn.workers.gthread import ThreadWorker
 from .balance import Board, should_wait
 
 
+class SettledConfig:
+    """gunicorn's ``Config`` for a running worker, each setting looked up once.
+
+    gunicorn reads its settings through ``Config.__getattr__`` (a dictionary lookup and the
+    setting's ``get``) about twenty times a request. A worker's settings no longer change once
+    it runs, so each is kept as a plain attribute the first time it is read.
+    """
+
+    def __init__(self, cfg: Any) -> None:
+        self.__dict__["_cfg"] = cfg
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.__dict__["_cfg"], name)
+        self.__dict__[name] = value
+        return value
+
+
 class K2D3Worker(ThreadWorker):
     """gthread, with accepting balanced across workers and, optionally, inline keep-alive.
 
@@ -41,10 +58,15 @@ class K2D3Worker(ThreadWorker):
     #: A pause this long between such calls means the client was taken and another has come.
     EPISODE_GAP_S = 0.02
 
+    cfg: Any
     k2d3_slot: int | None = None
     _connections = 0
     _waiting_since: float | None = None
     _last_wait = 0.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cfg = SettledConfig(self.cfg)
 
     @property
     def nr_conns(self) -> int:

@@ -1,4 +1,4 @@
-"""server/worker.py: the worker, with inline keep-alive off (the default) and on.
+"""server/worker.py: the worker, with inline keep-alive off (the default) and on; its settings.
 
 Back-to-back requests on one connection (more than ``MAX_INLINE`` of them), pipelined requests
 that arrive in one packet, and a client that pauses longer than the inline wait (so its
@@ -19,7 +19,7 @@ from endpoint_fixtures import fresh_store, serve
 
 from server.config import load_settings
 from server.serve import gunicorn_options
-from server.worker import K2D3Worker
+from server.worker import K2D3Worker, SettledConfig
 
 INLINE_MS = 2.0
 
@@ -87,3 +87,18 @@ def test_pipelined_requests_are_answered_in_order(server: str) -> None:
             assert resp.status == 200
             answers.append(resp.read().decode().splitlines()[1])
     assert answers == ["0", "1", "2"]
+
+
+def test_settled_config_reads_each_setting_once_and_agrees_with_gunicorn() -> None:
+    from gunicorn.config import Config
+
+    cfg = Config()
+    cfg.set("keepalive", 7)
+    settled = SettledConfig(cfg)
+    for name in ("keepalive", "forwarded_allow_ips", "is_ssl", "worker_connections"):
+        assert getattr(settled, name) == getattr(cfg, name)
+    assert settled.forwarded_allow_networks() == cfg.forwarded_allow_networks()
+    cfg.set("keepalive", 9)      # a running worker's settings do not change; once read, kept
+    assert settled.keepalive == 7
+    with pytest.raises(AttributeError):
+        settled.no_such_setting  # noqa: B018
