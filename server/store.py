@@ -5,12 +5,12 @@ Layout of the store folder (``K2D3_STORE``)::
     current -> data-<stamp>   symlink to the live RocksDB folder, swapped atomically by a build
     data-<stamp>/             RocksDB folders; the newest two are kept
     version                   a token that changes with every write (the HTTP ETag), rewritten
-                              in place at a fixed size so readers can map it into memory
+                              in place at a fixed size so readers can keep it open
     lock                      writers (build, SPARQL Update, Graph Store writes) hold it with flock
 
 Readers open the live folder read-only, so any number of server processes can query at once;
 a reader reopens when the version token has changed. A server reads the token on every request,
-from a memory map of the file (:class:`VersionMap`): no system call. Writers take the lock, open
+from the file kept open (:class:`VersionFile`): one system call. Writers take the lock, open
 the live folder read-write, flush, close and bump the version, so a write is durable once
 acknowledged.
 """
@@ -18,7 +18,6 @@ acknowledged.
 from __future__ import annotations
 
 import fcntl
-import mmap
 import os
 import threading
 import time
@@ -55,7 +54,7 @@ def exists(root: Path) -> bool:
 
 #: Size of the version file: the token, padded with spaces.
 VERSION_BYTES = 64
-#: How often a :class:`VersionMap` checks that the file it maps is still the store's.
+#: How often a :class:`VersionFile` checks that the file it maps is still the store's.
 RECHECK_S = 1.0
 
 
@@ -72,7 +71,7 @@ def read_version(root: Path) -> str:
 
 
 def _write_version(root: Path) -> str:
-    """Write a new token over the old one, in place (see :class:`VersionMap`)."""
+    """Write a new token over the old one, in place (see :class:`VersionFile`)."""
     token = f"{time.time_ns():x}-{uuid.uuid4().hex[:8]}"
     fd = os.open(root / "version", os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -83,49 +82,61 @@ def _write_version(root: Path) -> str:
     return token
 
 
-class VersionMap:
-    """The version file mapped into memory, so reading the token costs no system call.
+class _OpenFile:
+    """A read-only file descriptor, closed when the last reference goes (threads may still be
+    reading from one that :class:`VersionFile` has replaced)."""
 
-    Writers overwrite the token in place with one ``pwrite``. A read that races one could see
-    a mix of the two tokens: a value never current, which makes :class:`StoreReader` reopen
-    and read again until the token and the store agree, so it can never label data. Every
-    ``RECHECK_S`` the path is looked at again, in case the file was replaced (a store deleted
-    and built anew under the same folder).
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def __del__(self) -> None:
+        os.close(self.fd)
+
+
+class VersionFile:
+    """The version file kept open, so reading the token is one ``pread``.
+
+    Writers overwrite the token in place with one ``pwrite``, so the open file sees every new
+    token. A read that races a write could see a mix of the two: a value never current, which
+    makes :class:`StoreReader` reopen and read again until the token and the store agree, so
+    it can never label data. The path is looked at again every ``RECHECK_S``, and whenever the
+    reader reopens the store, in case the file was replaced (a store deleted and built anew in
+    the same folder). Not a memory map: a file truncated in place (``cp`` over it) would make
+    reading the map kill the process.
     """
 
     def __init__(self, root: Path) -> None:
         self.path = str(root / "version")
-        self._map: mmap.mmap | None = None
+        self._file: _OpenFile | None = None
         self._inode = -1
         self._checked = 0.0
 
-    def read(self) -> str:
-        """The token ("" when the store was never built)."""
-        mapped, now = self._map, time.monotonic()
-        if mapped is None or now - self._checked > RECHECK_S:
+    def read(self, recheck: bool = False) -> str:
+        """The token ("" when the store was never built); ``recheck`` the path first."""
+        handle, now = self._file, time.monotonic()
+        if handle is None or recheck or now - self._checked > RECHECK_S:
             self._checked = now
-            mapped = self._remap()
-            if mapped is None:  # no file yet, or one written before tokens were padded
-                return read_version(Path(self.path).parent)
-        return mapped[:].decode("ascii").strip()
+            handle = self._reopen()
+            if handle is None:
+                return ""
+        return os.pread(handle.fd, VERSION_BYTES, 0).decode("ascii", "replace").strip()
 
-    def _remap(self) -> mmap.mmap | None:
-        """Map the file anew unless the current map is of the same file (threads may race
-        here: each then maps it, which is harmless)."""
+    def _reopen(self) -> _OpenFile | None:
+        """The open file, opened anew if the path now names another one. Threads may race
+        here; a file another thread still reads from is closed when the last one lets go."""
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            inode = os.stat(self.path).st_ino
         except FileNotFoundError:
-            self._map = None
+            self._file = None
             return None
-        try:
-            stat = os.fstat(fd)
-            if self._map is None or stat.st_ino != self._inode:
-                self._map = (mmap.mmap(fd, VERSION_BYTES, access=mmap.ACCESS_READ)
-                             if stat.st_size == VERSION_BYTES else None)
-                self._inode = stat.st_ino
-            return self._map
-        finally:
-            os.close(fd)
+        if self._file is None or inode != self._inode:
+            try:
+                self._file = _OpenFile(self.path)
+            except FileNotFoundError:
+                self._file = None
+                return None
+            self._inode = os.fstat(self._file.fd).st_ino
+        return self._file
 
 
 @contextmanager
@@ -226,7 +237,7 @@ class StoreReader:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._version_file = VersionMap(root)
+        self._version_file = VersionFile(root)
         self._lock = threading.Lock()
         self._store: Store | None = None
         self._version: str | None = None
@@ -248,11 +259,12 @@ class StoreReader:
         if store is not None and version == self._version:
             return store, version
         with self._lock:
+            version = self._version_file.read(recheck=True)
             while self._store is None or version != self._version:
                 opened = Store.read_only(str(live_dir(self.root)))
                 # A write may land between reading the token and opening: then the store
                 # holds newer data than the token says; read again until the two agree.
-                now = self._version_file.read()
+                now = self._version_file.read(recheck=True)
                 if now == version:
                     self._store, self._version = opened, version
                 version = now

@@ -111,19 +111,41 @@ def test_the_mapped_version_sees_another_process_write_at_once(tmp_path: Path) -
     assert _values(db) == {"first", "child"}
 
 
-def test_the_version_map_follows_a_file_replaced_or_written_the_old_way(
+def test_the_version_file_follows_a_file_replaced_or_written_the_old_way(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "RECHECK_S", 0.0)
-    versions = store.VersionMap(tmp_path)
+    versions = store.VersionFile(tmp_path)
     assert versions.read() == ""
     (tmp_path / "version").write_text("short-old-token", encoding="ascii")  # unpadded
     assert versions.read() == "short-old-token"
     token = store._write_version(tmp_path)
     assert (tmp_path / "version").stat().st_size == store.VERSION_BYTES
     assert versions.read() == token
+    (tmp_path / "version").write_text("copied-over", encoding="ascii")  # truncated in place
+    assert versions.read() == "copied-over"
     (tmp_path / "version").unlink()  # the store deleted and built again in the same folder
     fresh = store._write_version(tmp_path)
     assert versions.read() == fresh != token
+
+
+def test_a_store_built_anew_is_never_tagged_with_the_old_store_s_version(
+        tmp_path: Path) -> None:
+    """Within the once-a-second recheck, a reader that reopens must read the token afresh."""
+    root = tmp_path / "store"
+    root.mkdir()
+    _make(root, "old")
+    reader = store.StoreReader(root)
+    reader.snapshot()
+    with store.writer(root) as db:
+        db.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal("old-2"),
+                    NamedNode(EX + "g")))
+    old_token = store.read_version(root)
+    for child in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        child.rmdir() if child.is_dir() and not child.is_symlink() else child.unlink()
+    new_token = _make(root, "new")
+    db, tag = reader.snapshot()
+    assert _values(db) == {"new"}
+    assert tag == new_token != old_token
 
 
 def _hold_lock(root: str, ready, release) -> None:  # type: ignore[no-untyped-def]
