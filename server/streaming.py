@@ -127,3 +127,30 @@ class RowCap:
 
     def flush(self) -> None:
         """Nothing to flush: the parts stay in memory."""
+
+
+class MarkCap:
+    """A binary file keeping what is written while a one-byte ``marker`` is seen at most
+    ``most`` times; past that, ``write`` raises :class:`RowCapFull` (and ``full`` is set).
+
+    An upper bound on rows for output that cannot be counted exactly as it is written: each
+    row of SPARQL JSON opens at least one ``{``, of XML at least one ``<``, and each CSV row
+    ends in a newline.
+    """
+
+    def __init__(self, marker: bytes, most: int) -> None:
+        self.parts: list[bytes] = []
+        self.marker, self.most = marker, most
+        self.seen = 0
+        self.full = False
+
+    def write(self, data: bytes) -> int:
+        self.seen += data.count(self.marker)
+        if self.seen > self.most:
+            self.full = True
+            raise RowCapFull()
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the parts stay in memory."""

@@ -69,15 +69,17 @@ def test_from_inside_a_string_is_not_a_dataset() -> None:
     assert names_dataset("select * from <x> { ?s ?p ?o }")
 
 
-@pytest.mark.parametrize("media_type", ["application/sparql-results+json",
-                                        "application/sparql-results+xml", "text/csv",
-                                        "text/tab-separated-values"])
+SELECT_TYPES = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                "text/tab-separated-values"]
+
+
+@pytest.mark.parametrize("media_type", SELECT_TYPES)
 def test_a_select_bounded_by_its_limit_is_serialised_at_once(store: Store,
                                                              media_type: str) -> None:
     q = f"SELECT ?s ?o {{ ?s <{EX}n> ?o }} ORDER BY ?s LIMIT 5"
-    direct = run_query(store, q, timeout_s=5, max_rows=10, media_type=media_type)
+    direct = run_query(store, q, timeout_s=5, max_rows=100, media_type=media_type)
     assert direct.body is not None and not direct.truncated
-    via_tsv = run_query(store, q, timeout_s=5, max_rows=10)
+    via_tsv = run_query(store, q, timeout_s=5, max_rows=100)
     assert via_tsv.body is None
     assert b"".join(serialize(direct, media_type)) == b"".join(serialize(via_tsv, media_type))
     with pytest.raises(ValueError, match="serialised as"):
@@ -93,6 +95,27 @@ def test_a_limit_above_the_row_cap_still_goes_through_the_cap(store: Store) -> N
     assert (len(result.rows), result.truncated) == (10, True)
     body = json.loads(b"".join(serialize(result, "application/sparql-results+json")))
     assert len(body["results"]["bindings"]) == 10
+
+
+#: Texts on which the server's lexer reads a LIMIT 1 that pyoxigraph does not apply (found in
+#: review): ``<`` read as the start of an IRI, an escape undone in a comment or in a string.
+MISREAD_LIMITS = [
+    f"SELECT * WHERE {{ ?s <{EX}n> ?o }} ORDER BY (?s<?o)#> LIMIT 1\n",
+    f"SELECT * WHERE {{ ?s <{EX}n> ?o }} # \\u000A LIMIT 1",
+    f'SELECT * WHERE {{ ?s <{EX}n> ?o FILTER(?o != "\\u0022) }} LIMIT 1 #") }}',
+]
+
+
+@pytest.mark.parametrize("media_type", SELECT_TYPES)
+@pytest.mark.parametrize("query", MISREAD_LIMITS)
+def test_a_misread_limit_cannot_get_past_the_row_cap(store: Store, query: str,
+                                                     media_type: str) -> None:
+    answer = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(answer, QuerySolutions)
+    assert len(list(answer)) == 50, "pyoxigraph applies no LIMIT here"
+    result = run_query(store, query, timeout_s=5, max_rows=20, media_type=media_type)
+    assert result.body is None and result.truncated
+    assert len(result.rows) == 20
 
 
 @pytest.mark.parametrize("media_type", ["application/n-triples", "application/n-quads"])
