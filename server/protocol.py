@@ -153,7 +153,7 @@ def _update(params: MultiDict[str, str], text: str) -> SparqlRequest:
     using = params.getlist("using-graph-uri")
     using_named = params.getlist("using-named-graph-uri")
     if using or using_named:
-        toks = sparql_text.tokens(sparql_text.unescape(text))
+        toks = sparql_text.tokens(text)  # as pyoxigraph reads it; positions are the text's
         if {"USING", "WITH"} & sparql_text.keywords(toks):
             raise BadRequest("using-graph-uri / using-named-graph-uri conflict with USING or "
                              "WITH in the update; give the dataset in one place only")

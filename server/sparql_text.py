@@ -5,9 +5,16 @@ before running it whether the text uses ``SERVICE`` or ``LOAD`` (which make pyox
 URL), names a dataset with ``FROM`` / ``FROM NAMED`` (pyoxigraph's union-default-graph flag
 would override it) or ``USING`` / ``WITH`` (which conflict with ``using-graph-uri``). Tokenising
 per the SPARQL 1.1 grammar's terminals (https://www.w3.org/TR/sparql11-query/#grammar) is
-exact for that: a keyword inside a string literal, an IRI, a comment, a variable or a prefixed
-name is not a keyword token. Codepoint escapes are undone first, as the grammar prescribes
-(https://www.w3.org/TR/sparql11-query/#codepointEscape).
+nearly exact for that: a keyword inside a string literal, an IRI, a comment, a variable or a
+prefixed name is not a keyword token.
+
+Nearly: pyoxigraph (0.5) does not undo codepoint escapes outside strings, though the grammar
+says to (https://www.w3.org/TR/sparql11-query/#codepointEscape), and after an operand it reads
+``<`` as less-than where a lexer's longest match reads the start of an IRI (``?a<?b)#>`` is an
+IRI to a lexer, a comparison and a comment to pyoxigraph). So the checks that guard the server
+(what ``SERVICE`` and ``LOAD`` fetch, how deep a request nests) take every reading: the text as
+sent and with escapes undone, each with and without ``<...>`` as IRIs. What only shapes the
+answer (the form, ``FROM``, prefixes, ``LIMIT``) takes pyoxigraph's reading: the text as sent.
 """
 
 from __future__ import annotations
@@ -18,19 +25,21 @@ from functools import lru_cache
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
-_TOKEN = re.compile(
-    r"""
+_IRI = r"""(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)"""
+_TERMINALS = r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\n\r]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | IRI
   | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
   | (?P<word>(?:[^\W\d]|_)?[\w\-.\u00B7]*:(?:\\.|[\w\-.:%\u00B7])*|[^\W\d][\w\-]*)
   | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+    """
+_TOKEN = re.compile(_TERMINALS.replace("IRI", _IRI, 1), re.VERBOSE | re.DOTALL)
+#: The same without IRIs: ``<`` and ``>`` are single characters, as after an operand.
+_TOKEN_NO_IRI = re.compile(_TERMINALS.replace("| IRI", "", 1), re.VERBOSE | re.DOTALL)
+_IRIREF = re.compile(_IRI)
 
 
 @dataclass(frozen=True)
@@ -48,25 +57,20 @@ def unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
-#: Texts up to this many characters are cached (by text) with what is read from them; a cache
-#: of longer ones would let a client fill the memory with a few hundred large requests.
+#: Outlines of texts up to this many characters are cached (by text); a cache of longer ones
+#: would let a client fill the memory with a few hundred large requests.
 CACHE_TEXT_LIMIT = 64 * 1024
 
 
-@lru_cache(maxsize=512)
-def _cached_scan(text: str) -> tuple[Token, ...]:
-    return tuple(_scan(text))
-
-
 def tokens(text: str) -> list[Token]:
-    """Split SPARQL text into tokens (whitespace and comments dropped); cached by text."""
-    return list(_cached_scan(text) if len(text) <= CACHE_TEXT_LIMIT else _scan(text))
+    """Split SPARQL text into tokens (whitespace and comments dropped)."""
+    return _scan(text)
 
 
-def _scan(text: str) -> list[Token]:
+def _scan(text: str, iris: bool = True) -> list[Token]:
     out: list[Token] = []
     depth = 0
-    for m in _TOKEN.finditer(text):
+    for m in (_TOKEN if iris else _TOKEN_NO_IRI).finditer(text):
         kind = m.lastgroup or "other"
         if kind in {"ws", "comment"}:
             continue
@@ -88,9 +92,9 @@ class Outline:
     keywords: frozenset[str]
     """:func:`keywords`."""
     problem: str | None
-    """:func:`too_complex`."""
+    """:func:`too_complex`, in any reading."""
     fetched: tuple[str | None, ...]
-    """:func:`fetched_iris`."""
+    """:func:`fetched_iris`, in every reading."""
     prefixes: tuple[tuple[str, str], ...]
     """:func:`output_prefixes`, as pairs."""
     limit: int | None = None
@@ -98,7 +102,7 @@ class Outline:
 
 
 def outline(text: str) -> Outline:
-    """The :class:`Outline` of a request's text (codepoint escapes undone); cached by text."""
+    """The :class:`Outline` of a request's text (see the module docstring); cached by text."""
     return _cached_outline(text) if len(text) <= CACHE_TEXT_LIMIT else _outline(text)
 
 
@@ -107,13 +111,24 @@ def _cached_outline(text: str) -> Outline:
     return _outline(text)
 
 
+_FETCH_WORD = re.compile(r"service|load", re.IGNORECASE)
+
+
 def _outline(text: str) -> Outline:
+    toks = _scan(text)
+    readings = [(text, toks, True), (text, _scan(text, iris=False), False)]
     plain = unescape(text)
-    toks = tokens(plain)
-    words = frozenset(keywords(toks))
-    fetched = tuple(fetched_iris(toks)) if {"SERVICE", "LOAD"} & words else ()
-    return Outline(query_form(toks), words, too_complex(toks), fetched,
-                   tuple(output_prefixes(toks).items()), top_limit(plain, toks))
+    if plain != text:
+        readings += [(plain, _scan(plain), True), (plain, _scan(plain, iris=False), False)]
+    fetched: list[str | None] = []
+    if any(_FETCH_WORD.search(source) for source in {text, plain}):
+        for source, reading, iris in readings:
+            known = prefixes(_scan(source)) if not iris else None
+            fetched += fetched_iris(reading, source, known=known)
+    problem = next((found for _, reading, iris in readings
+                    if (found := too_complex(reading, count_slashes=iris))), None)
+    return Outline(query_form(toks), frozenset(keywords(toks)), problem, tuple(fetched),
+                   tuple(output_prefixes(toks).items()), top_limit(text, toks))
 
 
 _INTEGER = re.compile(r"\s*([0-9]+)")
@@ -163,12 +178,18 @@ def output_prefixes(toks: list[Token]) -> dict[str, str]:
             if _PN_PREFIX.fullmatch(name) and _SCHEME.match(iri)}
 
 
-def fetched_iris(toks: list[Token]) -> list[str | None]:
+def fetched_iris(toks: list[Token], text: str = "",
+                 known: dict[str, str] | None = None) -> list[str | None]:
     """The addresses ``SERVICE`` and ``LOAD`` would fetch (``None``: not known before running).
 
-    A variable after ``SERVICE``, a relative IRI or an unknown prefix gives ``None``.
+    A variable after ``SERVICE``, a relative IRI or an unknown prefix gives ``None``. ``toks``
+    may be a reading without IRIs (``<`` a single character; ``text`` is what it was read
+    from, ``known`` the prefixes its IRI reading declares): there a ``<`` after the keyword
+    starts the IRI, and a keyword followed by anything else that cannot start one was a word
+    inside an IRI (``<http://example.org/service>``).
     """
-    known = prefixes(toks)
+    iris = known is None
+    known = prefixes(toks) if known is None else known
     out: list[str | None] = []
     for i, tok in enumerate(toks):
         if tok.kind != "word" or tok.text.upper() not in {"SERVICE", "LOAD"}:
@@ -177,6 +198,12 @@ def fetched_iris(toks: list[Token]) -> list[str | None]:
         if j < len(toks) and toks[j].text.upper() == "SILENT":
             j += 1
         target = toks[j] if j < len(toks) else None
+        if not iris and target is not None and target.kind == "other":
+            if target.text == "<":
+                found = _IRIREF.match(text, target.start)
+                out.append(_resolve(Token("iri", found.group(), 0, target.start), known)
+                           if found else None)
+            continue
         out.append(_resolve(target, known))
     return out
 
@@ -228,8 +255,12 @@ _OPERATORS = {"|", "&", "!", "/", "^", "UNION", "MINUS", "OPTIONAL"}
 _OPEN, _CLOSE = "{([", "})]"
 
 
-def too_complex(toks: list[Token]) -> str | None:
-    """Why the request is too deeply nested or too long a chain to evaluate safely, if it is."""
+def too_complex(toks: list[Token], count_slashes: bool = True) -> str | None:
+    """Why the request is too deeply nested or too long a chain to evaluate safely, if it is.
+
+    ``count_slashes`` False for a reading without IRIs, where the slashes of every IRI's path
+    would count as operators.
+    """
     depth = deepest = operators = 0
     for tok in toks:
         if tok.text in _OPEN:
@@ -237,7 +268,7 @@ def too_complex(toks: list[Token]) -> str | None:
             deepest = max(deepest, depth)
         elif tok.text in _CLOSE:
             depth = max(0, depth - 1)
-        elif tok.text.upper() in _OPERATORS:
+        elif tok.text.upper() in _OPERATORS and (count_slashes or tok.text != "/"):
             operators += 1
     if deepest > MAX_NESTING:
         return f"the request nests brackets {deepest} deep; the limit is {MAX_NESTING}"
