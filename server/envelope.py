@@ -16,6 +16,7 @@ Views leave notes for it in the environ under the keys below.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "ETag, Location, Content-Type, K2D3-Truncated, "
-    "X-Result-Truncated, Retry-After",
+    "X-Result-Truncated, Retry-After, Server-Timing",
 }
 #: What only a preflight (OPTIONS) answer needs; a browser ignores them on other responses.
 PREFLIGHT_HEADERS = {
@@ -55,12 +56,16 @@ QUERY_HASH = "k2d3.query_hash"
 TIMED_OUT = "k2d3.timed_out"
 #: Set when the watchdog has answered (and counted) the request itself.
 ANSWERED = "k2d3.answered"
+#: Set once the request is counted.
+COUNTED = "k2d3.counted"
 
 _CORS = list(CORS_HEADERS.items())
 _PREFLIGHT = _CORS + list(PREFLIGHT_HEADERS.items())
 _HTML_ONLY = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff")]
 
 StartResponse = Callable[..., Any]
+
+log = logging.getLogger("k2d3.envelope")
 
 
 def add_headers(method: str, headers: list[tuple[str, str]]) -> None:
@@ -93,8 +98,14 @@ class Envelope:
 
         def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             add_headers(environ.get("REQUEST_METHOD", "GET"), headers)
-            if ANSWERED not in environ:  # else the watchdog has counted it
-                self.observe(environ, int(status[:3]), perf_counter() - started)
+            # Counted once (a second call replaces the headers of an error), and not at all
+            # when the watchdog has answered and counted it.
+            if ANSWERED not in environ and COUNTED not in environ:
+                environ[COUNTED] = True
+                try:
+                    self.observe(environ, int(status[:3]), perf_counter() - started)
+                except Exception:  # a bug in counting must not cost the client its answer
+                    log.exception("could not count %s", environ.get("PATH_INFO"))
             return start_response(status, headers, exc_info)
 
         return self.inner(environ, respond)

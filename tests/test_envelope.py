@@ -74,3 +74,22 @@ def test_every_response_is_counted_by_its_route_and_logged(
 def test_a_request_the_watchdog_answered_is_not_counted_twice(small_app: Flask) -> None:
     small_app.test_client().get("/things/answered")
     assert _count(small_app, "/things/<name>", "200") == 0
+
+
+def test_a_second_start_response_is_not_counted_again(small_app: Flask) -> None:
+    """WSGI lets an app call start_response again with exc_info (to replace an error's
+    headers before any body is sent); the request is still one request."""
+    seen: list[str] = []
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")],
+                       (RuntimeError, RuntimeError("late"), None))
+        return [b"x"]
+
+    envelope = Envelope(small_app)
+    envelope.inner = app
+    list(envelope({"REQUEST_METHOD": "GET", "PATH_INFO": "/x"},
+                  lambda status, headers, exc_info=None: seen.append(status)))
+    assert len(seen) == 2
+    assert sum(metrics._sum(metrics.for_app(small_app).collect(), "requests").values()) == 1
