@@ -6,7 +6,7 @@ rather than each knowing the keys.
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from pyoxigraph import Store
 
 from .config import Settings
@@ -14,6 +14,8 @@ from .store import StoreReader
 
 SETTINGS_KEY = "K2D3_SETTINGS"
 STORE_KEY = "k2d3_store"
+#: True in a gunicorn worker that ``server.sandbox.cut_network`` cut off the network.
+SANDBOXED_KEY = "k2d3_sandboxed"
 
 
 def settings() -> Settings:
@@ -22,6 +24,15 @@ def settings() -> Settings:
 
 def reader() -> StoreReader:
     return current_app.extensions[STORE_KEY]
+
+
+def strict_federation() -> bool:
+    """Whether the text check is all that stops a fetch (``execute.check_federation``): with
+    federation on, or in a gunicorn worker that could not cut itself off the network."""
+    app = current_app
+    if settings().federation_allow:
+        return True
+    return "gunicorn.socket" in request.environ and not app.extensions.get(SANDBOXED_KEY)
 
 
 def store() -> Store:

@@ -48,8 +48,12 @@ from .deadline import Runner, with_deadline
 from .errors import BadGateway, FederationRefused, K2D3Error, QuerySyntaxError
 from .iris import to_iri
 from .negotiation import rdf_format, results_format
+from .sandbox import is_network_refusal
 from .streaming import MarkCap, RowCap, RowCapFull, stream_writes
 
+#: What a client is told when a fetch the text check missed was stopped by server.sandbox.
+FETCH_STOPPED = ("this request makes the server fetch an address, and SERVICE and LOAD may "
+                 "only fetch addresses listed in K2D3_FEDERATION_ALLOW")
 #: Results up to this many rows are serialised in one piece; larger ones are streamed.
 STREAM_ABOVE = 2000
 #: Graph formats with one triple a line, so a row cap can count them as pyoxigraph writes.
@@ -102,22 +106,31 @@ class QueryFailed(K2D3Error):
     status, title = 500, "Internal Server Error"
 
 
-def check_federation(text: str, allow: Sequence[str]) -> list[str]:
+def check_federation(text: str, allow: Sequence[str], strict: bool = False) -> list[str]:
     """Refuse ``SERVICE`` / ``LOAD`` whose address does not start with an allowed prefix.
 
     Returns the addresses ``text`` fetches (all allowed; empty when it fetches nothing).
+    ``strict`` when nothing else stops a fetch the lexer could miss (federation on, or a
+    worker that could not cut itself off the network, see ``server.sandbox``): then a text
+    with the letters ``service`` or ``load`` anywhere but in the keywords read is refused too.
 
     Raises:
         FederationRefused: naming the address (or saying it is not known before running).
     """
+    shape = sparql_text.outline(text)
     fetched: list[str] = []
-    for iri in sparql_text.outline(text).fetched:
+    for iri in shape.fetched:
         if iri is None:
             raise FederationRefused("SERVICE and LOAD need a literal absolute IRI here")
         if not any(iri.startswith(prefix) for prefix in allow):
             raise FederationRefused(f"fetching <{iri}> is not allowed (SERVICE and LOAD may only "
                                     "fetch addresses listed in K2D3_FEDERATION_ALLOW)")
         fetched.append(iri)
+    if strict and shape.mentions > shape.fetch_words:
+        raise FederationRefused("with federation on, a request may have the letters `service` "
+                                "or `load` only as its SERVICE and LOAD keywords (not in "
+                                "names, IRIs, strings or comments), so that what it fetches "
+                                "can be checked")
     return fetched
 
 
@@ -148,7 +161,7 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
               default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
               union_default_graph: bool = True, federation_allow: Sequence[str] = (),
               base_iri: str | None = None, runner: Runner = with_deadline,
-              media_type: str | None = None) -> QueryResult:
+              media_type: str | None = None, strict_federation: bool = False) -> QueryResult:
     """Evaluate ``query`` on ``store`` within ``timeout_s`` seconds, keeping ``max_rows`` rows.
 
     ``default_graph`` / ``named_graphs`` (graph IRIs; ``""`` is the store's default graph) are
@@ -156,7 +169,8 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
     (https://www.w3.org/TR/sparql11-protocol/#dataset). Without either, and without FROM in
     the query, the default graph is the union of all graphs when ``union_default_graph``.
     ``substitutions`` binds variables (name -> term) without touching the query text.
-    ``runner`` enforces the deadline (see the module docstring).
+    ``runner`` enforces the deadline (see the module docstring). ``strict_federation``: see
+    :func:`check_federation`.
 
     ``media_type`` is the format the caller will ask :func:`serialize` for. Two answers are
     serialised in it at once (``result.body``) instead of going through Python: a SELECT whose
@@ -170,7 +184,7 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
         iris.InvalidIri: a graph IRI is not an absolute IRI (400).
         BadGateway: an allow-listed ``SERVICE`` failed (502).
     """
-    fetches = check_federation(query, federation_allow)
+    fetches = check_federation(query, federation_allow, strict_federation)
     kwargs: dict[str, Any] = {"base_iri": base_iri}
     if default_graph is not None or named_graphs is not None:
         kwargs["default_graph"] = [_graph(g) for g in default_graph or []]
@@ -207,6 +221,8 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from None
     except OSError as exc:
+        if is_network_refusal(exc):
+            raise FederationRefused(FETCH_STOPPED) from None
         if fetches:  # pyoxigraph reports a remote's failure (refused, 5xx, bad body) as OSError
             names = ", ".join(f"<{iri}>" for iri in dict.fromkeys(fetches))
             raise BadGateway(f"a SERVICE endpoint this query calls ({names}) failed: "
@@ -236,7 +252,7 @@ def _direct_format(shape: sparql_text.Outline, media_type: str | None,
 
 def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (),
                base_iri: str | None = None, timeout_s: float | None = None,
-               runner: Runner = with_deadline) -> None:
+               runner: Runner = with_deadline, strict_federation: bool = False) -> None:
     """Apply a SPARQL Update to a read-write ``store`` (one transaction).
 
     With ``timeout_s``, ``runner`` enforces it as for queries: under gunicorn the worker then
@@ -247,7 +263,7 @@ def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (
     Raises:
         QuerySyntaxError, FederationRefused, QueryFailed, QueryTimeout.
     """
-    check_federation(update, federation_allow)
+    check_federation(update, federation_allow, strict_federation)
     text = _lenient_clear(update)
     try:
         if timeout_s is None:
@@ -256,7 +272,11 @@ def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (
             runner(lambda: store.update(text, base_iri=base_iri), timeout_s)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc), kind="update") from None
-    except (OSError, RuntimeError) as exc:
+    except OSError as exc:
+        if is_network_refusal(exc):
+            raise FederationRefused(FETCH_STOPPED) from None
+        raise K2D3Error(f"update failed: {exc}", status=400) from None
+    except RuntimeError as exc:
         raise K2D3Error(f"update failed: {exc}", status=400) from None
 
 

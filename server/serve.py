@@ -16,6 +16,9 @@ the arbiter forks a fresh worker while the other workers keep answering. So the 
 evaluation dies with its process shortly after the deadline (within ``RETIRE_GRACE_S``).
 Outside gunicorn (tests, ``--debug``) queries run on ``deadline.with_deadline``'s thread pool.
 
+With federation off, each worker cuts itself off the network when it starts (``server.sandbox``):
+a ``SERVICE`` or ``LOAD`` the text check missed then fails instead of fetching.
+
 The JSON access log is buffered (``metrics.log_access``); a worker writes what is left when it
 exits or retires.
 """
@@ -37,9 +40,10 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from . import create_app, metrics
+from . import create_app, metrics, sandbox
 from .balance import Board
 from .config import Settings
+from .context import SANDBOXED_KEY
 from .errors import QueryAbandoned
 
 log = logging.getLogger("k2d3.serve")
@@ -143,8 +147,14 @@ def _child_exit(server: Any, worker: Any) -> None:
         server.app.board.leave(worker.k2d3_slot)
 
 
+def _post_fork(server: Any, worker: Any) -> None:
+    """In the new worker, still one thread: with federation off, cut it off the network."""
+    worker.k2d3_sandboxed = not server.app.settings.federation_allow and sandbox.cut_network()
+
+
 def _post_worker_init(worker: Any) -> None:
     app = worker.wsgi
+    app.extensions[SANDBOXED_KEY] = getattr(worker, "k2d3_sandboxed", False)
     app.extensions["k2d3_on_timeout"] = lambda: retire(worker, app)
     app.extensions["k2d3_watchdog"] = Watchdog(app.extensions["k2d3_on_timeout"])
 
@@ -172,6 +182,7 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]
         "errorlog": "-",
         "loglevel": "warning",
         "pre_fork": _pre_fork,
+        "post_fork": _post_fork,
         "child_exit": _child_exit,
         "post_worker_init": _post_worker_init,
         "worker_exit": _worker_exit,

@@ -15,6 +15,12 @@ IRI to a lexer, a comparison and a comment to pyoxigraph). So the checks that gu
 (what ``SERVICE`` and ``LOAD`` fetch, how deep a request nests) take every reading: the text as
 sent and with escapes undone, each with and without ``<...>`` as IRIs. What only shapes the
 answer (the form, ``FROM``, prefixes, ``LIMIT``) takes pyoxigraph's reading: the text as sent.
+
+Even so a lexer is not pyoxigraph's parser (an adversarial review found texts that none of the
+readings sees as pyoxigraph does), so the readings give clear answers for what clients write,
+and the server does not rely on them alone: with federation off its workers cannot open a
+network connection at all (``server.sandbox``), and with federation on a text may have the
+letters ``service`` or ``load`` only where the lexer read the keywords (``Outline.mentions``).
 """
 
 from __future__ import annotations
@@ -99,6 +105,12 @@ class Outline:
     """:func:`output_prefixes`, as pairs."""
     limit: int | None = None
     """:func:`top_limit`."""
+    mentions: int = 0
+    """How often the letters ``service`` or ``load`` occur, in any case, anywhere in the text
+    (or in it with escapes undone, if more): every ``SERVICE`` or ``LOAD`` pyoxigraph could
+    read is one of them, whatever a lexer makes of the text around it."""
+    fetch_words: int = 0
+    """How many of them the text as sent has as ``SERVICE`` / ``LOAD`` keywords."""
 
 
 def outline(text: str) -> Outline:
@@ -127,8 +139,12 @@ def _outline(text: str) -> Outline:
             fetched += fetched_iris(reading, source, known=known)
     problem = next((found for _, reading, iris in readings
                     if (found := too_complex(reading, count_slashes=iris))), None)
-    return Outline(query_form(toks), frozenset(keywords(toks)), problem, tuple(fetched),
-                   tuple(output_prefixes(toks).items()), top_limit(text, toks))
+    mentions = max(len(_FETCH_WORD.findall(text)), len(_FETCH_WORD.findall(plain)))
+    fetch_words = sum(1 for t in toks if t.kind == "word" and t.text.upper() in {"SERVICE", "LOAD"})
+    return Outline(query_form(toks), frozenset(keywords(toks)), problem,
+                   tuple(dict.fromkeys(fetched)),
+                   tuple(output_prefixes(toks).items()), top_limit(text, toks), mentions,
+                   fetch_words)
 
 
 _INTEGER = re.compile(r"\s*([0-9]+)")

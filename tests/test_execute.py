@@ -18,7 +18,7 @@ from pyoxigraph import (
 )
 
 from server import errors
-from server.execute import names_dataset, run_query, run_update, serialize
+from server.execute import check_federation, names_dataset, run_query, run_update, serialize
 
 EX = "http://example.org/"
 G1, G2 = NamedNode(EX + "g1"), NamedNode(EX + "g2")
@@ -290,3 +290,19 @@ def test_truncation_cuts_at_the_limit_across_serializer_chunks() -> None:
     assert names == [f"{EX}s{i:04}" for i in range(4321)]
     empty = run_query(st, "SELECT * { }", timeout_s=5, max_rows=1)   # one row, no variables
     assert (empty.row_count, empty.truncated, empty.rows) == (1, False, [{}])
+
+
+def test_strict_federation_refuses_the_letters_anywhere_but_the_keywords() -> None:
+    allow = ("http://allowed.example/",)
+    fine = "SELECT * { SERVICE <http://allowed.example/sparql> { ?s ?p ?o } }"
+    assert check_federation(fine, allow, strict=True) == ["http://allowed.example/sparql"]
+    # pyoxigraph reads SERVICE and then ex:x here; the lexer one prefixed name
+    sneaky = ("PREFIX ex: <http://elsewhere.example/> "
+              "SELECT * { ?s ?p ?o SERVICEex:x { ?s ?p ?o } }")
+    assert check_federation(sneaky, allow) == []
+    with pytest.raises(errors.FederationRefused, match="letters"):
+        check_federation(sneaky, allow, strict=True)
+    innocent = "SELECT ?download { ?download ?p 'loaded' }"
+    assert check_federation(innocent, ()) == []
+    with pytest.raises(errors.FederationRefused):
+        check_federation(innocent, allow, strict=True)

@@ -32,12 +32,27 @@ SPELLINGS = [
     "SELECT * {{ ?s ?p ?o FILTER(?o<2)SERVICE#>\n<{addr}sparql> {{ ?s ?p ?o }} }}",
     "PREFIX e: <{addr}> SELECT * {{ ?s ?p ?o FILTER(?o<2)SERVICE SILENT#>\n"
     "e:sparql {{ ?s ?p ?o }} }}",
+    # found by an adversarial review; the workers' network cut stops what the lexer misses:
+    # no word boundary after the keyword (pyoxigraph reads SERVICE then ex:x) ...
+    "PREFIX ex: <{addr}> SELECT * WHERE {{ ?s ?p ?o SERVICEex:x {{ ?s ?p ?o }} }}",
+    "PREFIX : <{addr}> SELECT * WHERE {{ ?s ?p ?o SERVICE:x {{ ?s ?p ?o }} }}",
+    # ... a '#' or three quotes inside a real IRI, then the less-than trick ...
+    "SELECT * WHERE {{ ?s ?p ?o . FILTER(<http://a/#> != ?o && ?o<2)SERVICE#>\n"
+    "<{addr}> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ ?s ?p ?o FILTER(<http://a/'''> != ?o && ?o<2)SERVICE#>\n"
+    "<{addr}> {{ ?s ?p ?o }} }} #'''",
+    # ... escapes pyoxigraph undoes inside IRIs but not elsewhere
+    'SELECT * WHERE {{ ?s ?p ?o FILTER("\\u0022" != <http://a/\\u0041#>) '
+    'SERVICE <{addr}> {{ ?s ?p ?o }} FILTER("\\u0022" != "x")\n}}',
 ]
 UPDATES = [
     "LOAD <{addr}data.ttl>",
     "LOAD SILENT <{addr}data.ttl> INTO GRAPH <http://e/g>",
     "PREFIX e: <{addr}> LOAD e:data",
     "INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{addr}sparql> {{ ?s ?p ?o }} }}",
+    "PREFIX ex: <{addr}> LOADSILENTex:x",
+    'INSERT DATA {{ <http://a/\\u0041#> <http://y/> "\\u0022" }} ; LOAD <{addr}> ; '
+    'INSERT DATA {{ <http://x/> <http://y/> "\\u0022" }}\n',
 ]
 
 
@@ -80,7 +95,9 @@ def test_update_spellings_never_contact_the_address(server: str, forbidden, temp
     resp = requests.post(server + "/sparql", data=template.format(addr=addr), timeout=10,
                          headers={"Content-Type": "application/sparql-update",
                                   "Authorization": f"Bearer {TOKEN}"})
-    assert resp.status_code in {400, 403}, (resp.status_code, resp.text)
+    # a LOAD SILENT that the network cut stopped is a failure SILENT tells the engine to ignore
+    silently = "SILENT" in template and resp.status_code == 204
+    assert resp.status_code in {400, 403} or silently, (resp.status_code, resp.text)
     assert_never_contacted(listener)
 
 
@@ -125,3 +142,18 @@ def test_a_realistic_query_is_within_the_limits(server: str) -> None:
     resp = requests.post(server + "/sparql", data=query,
                          headers={"Content-Type": "application/sparql-query"})
     assert resp.status_code == 200, resp.text
+
+
+def test_the_workers_are_cut_off_the_network(server: str, forbidden  # type: ignore[no-untyped-def]
+                                             ) -> None:
+    """With federation off, what the lexer misses is stopped by server.sandbox in the worker
+    (its own message), and a text that merely has the letters is answered as usual."""
+    addr, listener = forbidden
+    sneaky = f"PREFIX ex: <{addr}> SELECT * WHERE {{ ?s ?p ?o SERVICEex:x {{ ?s ?p ?o }} }}"
+    resp = requests.post(server + "/sparql", data=sneaky, timeout=10,
+                         headers={"Content-Type": "application/sparql-query"})
+    assert resp.status_code == 403 and "makes the server fetch an address" in resp.text
+    assert_never_contacted(listener)
+    innocent = requests.get(server + "/sparql", params={
+        "query": "SELECT ?download WHERE { BIND('loaded' AS ?download) }  # a service"})
+    assert innocent.status_code == 200, innocent.text

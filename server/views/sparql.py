@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request
 
 from .. import editor, execute, metrics, protocol, service_description, sparql_text
-from ..context import reader, settings
+from ..context import reader, settings, strict_federation
 from ..envelope import QUERY_HASH, STARTED
 from ..errors import BadRequest, NotAcceptable, QueryTimeout, raw_error_response, send_and_close
 from ..negotiation import GRAPH_TYPES, HTML, SELECT_TYPES, content_type, negotiate
@@ -107,7 +107,8 @@ def _query(req: protocol.SparqlRequest) -> Response:
         default_graph=list(req.default_graphs) if req.names_dataset else None,
         named_graphs=list(req.named_graphs) if req.names_dataset else None,
         union_default_graph=s.union_default_graph, federation_allow=s.federation_allow,
-        base_iri=endpoint_url(), runner=_runner(timeout), media_type=media_type)
+        base_iri=endpoint_url(), runner=_runner(timeout), media_type=media_type,
+        strict_federation=strict_federation())
     if result.kind == "graph" and media_type not in GRAPH_TYPES:
         media_type = negotiate(request.headers.get("Accept"), req.format, GRAPH_TYPES) or ""
     elif result.kind != "graph" and media_type not in SELECT_TYPES:
@@ -132,7 +133,8 @@ def _update(req: protocol.SparqlRequest) -> Response:
     timeout = _timeout(req)
     with writer(s.store) as store:
         execute.run_update(store, req.text, federation_allow=s.federation_allow,
-                           base_iri=endpoint_url(), timeout_s=timeout, runner=_runner(timeout))
+                           base_iri=endpoint_url(), timeout_s=timeout, runner=_runner(timeout),
+                           strict_federation=strict_federation())
     return Response(status=204)
 
 
