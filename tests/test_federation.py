@@ -120,11 +120,14 @@ CRASHERS = [
     "ASK { FILTER(" + "!" * 20000 + "true) }",
     # the brackets inside what a lexer takes for an IRI, pyoxigraph for "<" and a comment
     "ASK { FILTER(?a<" + "(" * 3000 + "1" + ")" * 3000 + "#>\n) }",
+    # long flat chains and sequences (found by an adversarial review)
+    "ASK { BIND(1" + "+1" * 80000 + " AS ?x) }",
+    "ASK { ?s ?p ?o " + "FILTER(true) " * 20000 + "}",
 ]
 
 
-@pytest.mark.parametrize("query", CRASHERS,
-                         ids=["braces", "parens", "or", "union", "not", "hidden-parens"])
+@pytest.mark.parametrize("query", CRASHERS, ids=["braces", "parens", "or", "union", "not",
+                                                 "hidden-parens", "plus", "filters"])
 def test_requests_that_would_overflow_the_parser_are_refused(server: str, query: str) -> None:
     resp = requests.post(server + "/sparql", data=query, timeout=30,
                          headers={"Content-Type": "application/sparql-query"})
