@@ -122,7 +122,7 @@ def check_federation(text: str, allow: Sequence[str], strict: bool = False) -> l
     for iri in shape.fetched:
         if iri is None:
             raise FederationRefused("SERVICE and LOAD need a literal absolute IRI here")
-        if not any(iri.startswith(prefix) for prefix in allow):
+        if not any(allows(prefix, iri) for prefix in allow):
             raise FederationRefused(f"fetching <{iri}> is not allowed (SERVICE and LOAD may only "
                                     "fetch addresses listed in K2D3_FEDERATION_ALLOW)")
         fetched.append(iri)
@@ -132,6 +132,16 @@ def check_federation(text: str, allow: Sequence[str], strict: bool = False) -> l
                                 "names, IRIs, strings or comments), so that what it fetches "
                                 "can be checked")
     return fetched
+
+
+def allows(prefix: str, iri: str) -> bool:
+    """Whether the allow-list entry ``prefix`` admits ``iri``: it starts the IRI and ends at a
+    boundary of it, so ``http://allowed.org`` admits ``http://allowed.org/sparql`` and not
+    ``http://allowed.org.elsewhere.net/``."""
+    if not iri.startswith(prefix):
+        return False
+    rest = iri[len(prefix):]
+    return not rest or prefix.endswith(("/", "#", "?", "=", "&")) or rest[0] in "/?#:"
 
 
 def names_dataset(text: str) -> bool:

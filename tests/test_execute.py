@@ -18,7 +18,14 @@ from pyoxigraph import (
 )
 
 from server import errors
-from server.execute import check_federation, names_dataset, run_query, run_update, serialize
+from server.execute import (
+    allows,
+    check_federation,
+    names_dataset,
+    run_query,
+    run_update,
+    serialize,
+)
 
 EX = "http://example.org/"
 G1, G2 = NamedNode(EX + "g1"), NamedNode(EX + "g2")
@@ -306,3 +313,16 @@ def test_strict_federation_refuses_the_letters_anywhere_but_the_keywords() -> No
     assert check_federation(innocent, ()) == []
     with pytest.raises(errors.FederationRefused):
         check_federation(innocent, allow, strict=True)
+
+
+@pytest.mark.parametrize(("prefix", "iri", "expected"), [
+    ("http://allowed.org/", "http://allowed.org/sparql", True),
+    ("http://allowed.org", "http://allowed.org/sparql", True),
+    ("http://allowed.org", "http://allowed.org:8080/sparql", True),
+    ("http://allowed.org", "http://allowed.org", True),
+    ("http://allowed.org", "http://allowed.org.elsewhere.net/sparql", False),
+    ("http://allowed.org/sp", "http://allowed.org/sparql", False),
+    ("http://allowed.org/", "https://allowed.org/sparql", False),
+])
+def test_an_allow_list_entry_ends_at_a_boundary(prefix: str, iri: str, expected: bool) -> None:
+    assert allows(prefix, iri) is expected
