@@ -13,7 +13,7 @@ ratios and checks the issue's targets: median HTTP latency <= 1.5 x in-process +
 results; requests/s at 8 and at 32 connections >= 2 x that at 1, and no drop from 8 to 32.
 
     python3 scripts/bench_http.py --store /path/to/built/store [--runs 60] [--seconds 3]
-        [--rounds 3] [--latency-rounds 1] [--workers N] [--threads N] [--keepalive-inline-ms MS]
+        [--rounds 3] [--latency-rounds 3] [--workers N] [--threads N] [--keepalive-inline-ms MS]
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=60, help="latency runs per query")
     parser.add_argument("--seconds", type=int, default=3, help="length of one wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per connection count")
-    parser.add_argument("--latency-rounds", type=int, default=1,
+    parser.add_argument("--latency-rounds", type=int, default=3,
                         help="passes through the queries that each query's runs are spread over")
     parser.add_argument("--workers", default="")
     parser.add_argument("--threads", default="")
