@@ -111,6 +111,9 @@ class Outline:
     read is one of them, whatever a lexer makes of the text around it."""
     fetch_words: int = 0
     """How many of them the text as sent has as ``SERVICE`` / ``LOAD`` keywords."""
+    literal_targets: bool = True
+    """Whether every one of those keywords is followed by an IRI written out (``<...>``), not
+    a prefixed name or a variable."""
 
 
 def outline(text: str) -> Outline:
@@ -140,11 +143,23 @@ def _outline(text: str) -> Outline:
     problem = next((found for _, reading, iris in readings
                     if (found := too_complex(reading, count_slashes=iris))), None)
     mentions = max(len(_FETCH_WORD.findall(text)), len(_FETCH_WORD.findall(plain)))
-    fetch_words = sum(1 for t in toks if t.kind == "word" and t.text.upper() in {"SERVICE", "LOAD"})
+    fetch_words, literal_targets = _fetch_words(toks)
     return Outline(query_form(toks), frozenset(keywords(toks)), problem,
                    tuple(dict.fromkeys(fetched)),
                    tuple(output_prefixes(toks).items()), top_limit(text, toks), mentions,
-                   fetch_words)
+                   fetch_words, literal_targets)
+
+
+def _fetch_words(toks: list[Token]) -> tuple[int, bool]:
+    """How many SERVICE / LOAD keywords ``toks`` has, and whether each names an IRI written
+    out (after an optional SILENT)."""
+    count, literal = 0, True
+    for i, tok in enumerate(toks):
+        if tok.kind == "word" and tok.text.upper() in {"SERVICE", "LOAD"}:
+            count += 1
+            j = i + 2 if i + 1 < len(toks) and toks[i + 1].text.upper() == "SILENT" else i + 1
+            literal &= j < len(toks) and toks[j].kind == "iri"
+    return count, literal
 
 
 _INTEGER = re.compile(r"\s*([0-9]+)")
@@ -267,12 +282,16 @@ def query_form(toks: list[Token]) -> str | None:
 MAX_NESTING = 256
 MAX_OPERATORS = 4_000
 #: Most tokens in one request. Long flat sequences overflow the stack too, even on the server's
-#: 64 MiB request threads: 80,000 chained ``+1`` (160 KB) or 200,000 ``FILTER(true)`` crash
-#: pyoxigraph 0.5.13; 20,000 ``+1`` do not (measured). A ``VALUES`` block of some 45,000 terms
-#: still fits.
+#: 64 MiB request threads: 80,000 chained ``+1`` (160 KB) or 100,000 ``FILTER(true)`` crash
+#: pyoxigraph 0.5.13; 20,000 ``+1`` and 60,000 ``FILTER(true)`` do not (measured). A ``VALUES``
+#: block of some 45,000 terms still fits. In a reading without IRIs an IRI is a dozen tokens,
+#: so there the limit is :data:`MAX_TOKENS_NO_IRI` (a ``VALUES`` of some 16,000 IRIs).
 MAX_TOKENS = 50_000
-#: Single characters as the lexer gives them (``||`` counts twice), and the keyword operators.
+MAX_TOKENS_NO_IRI = 200_000
+#: Most ``+``, ``-`` and ``*`` in one request (a chain of 80,000 crashes, see above).
+MAX_ARITHMETIC = 20_000
 _OPERATORS = {"|", "&", "!", "/", "^", "UNION", "MINUS", "OPTIONAL"}
+_ARITHMETIC = {"+", "-", "*"}
 _OPEN, _CLOSE = "{([", "})]"
 
 
@@ -281,19 +300,24 @@ def too_complex(toks: list[Token], count_slashes: bool = True) -> str | None:
     if it is.
 
     ``count_slashes`` False for a reading without IRIs, where the slashes of every IRI's path
-    would count as operators (and its tokens are not counted: an IRI is many there).
+    would count as operators and an IRI is many tokens.
     """
-    if count_slashes and len(toks) > MAX_TOKENS:
-        return f"the request has {len(toks)} tokens; the limit is {MAX_TOKENS}"
-    depth = deepest = operators = 0
+    most = MAX_TOKENS if count_slashes else MAX_TOKENS_NO_IRI
+    if len(toks) > most:
+        return f"the request has {len(toks)} tokens; the limit is {most}"
+    depth = deepest = operators = arithmetic = 0
     for tok in toks:
         if tok.text in _OPEN:
             depth += 1
             deepest = max(deepest, depth)
         elif tok.text in _CLOSE:
             depth = max(0, depth - 1)
+        elif tok.text in _ARITHMETIC:
+            arithmetic += 1
         elif tok.text.upper() in _OPERATORS and (count_slashes or tok.text != "/"):
             operators += 1
+    if arithmetic > MAX_ARITHMETIC:
+        return f"the request chains {arithmetic} + - * operators; the limit is {MAX_ARITHMETIC}"
     if deepest > MAX_NESTING:
         return f"the request nests brackets {deepest} deep; the limit is {MAX_NESTING}"
     if operators > MAX_OPERATORS:
