@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import IO, Any, cast
+from urllib.parse import urlsplit
 
 from pyoxigraph import (
     DefaultGraph,
@@ -51,6 +52,11 @@ from .negotiation import rdf_format, results_format
 from .sandbox import is_network_refusal
 from .streaming import MarkCap, RowCap, RowCapFull, stream_writes
 
+#: Why a request is refused where the server's workers keep the network (see check_federation).
+STRICT_RULE = ("where this server can fetch addresses (federation on), a request may have the "
+               "letters `service` or `load` only as its SERVICE and LOAD keywords (not in names, "
+               "IRIs, strings or comments), each followed by an IRI written out in full, and no "
+               "\\u or \\U escapes, so that what it fetches can be checked")
 #: What a client is told when a fetch the text check missed was stopped by server.sandbox.
 FETCH_STOPPED = ("this request makes the server fetch an address, and SERVICE and LOAD may "
                  "only fetch addresses listed in K2D3_FEDERATION_ALLOW")
@@ -126,22 +132,29 @@ def check_federation(text: str, allow: Sequence[str], strict: bool = False) -> l
             raise FederationRefused(f"fetching <{iri}> is not allowed (SERVICE and LOAD may only "
                                     "fetch addresses listed in K2D3_FEDERATION_ALLOW)")
         fetched.append(iri)
-    if strict and shape.mentions > shape.fetch_words:
-        raise FederationRefused("with federation on, a request may have the letters `service` "
-                                "or `load` only as its SERVICE and LOAD keywords (not in "
-                                "names, IRIs, strings or comments), so that what it fetches "
-                                "can be checked")
+    if strict and (shape.mentions > shape.fetch_words or not shape.literal_targets
+                   or "\\u" in text or "\\U" in text):
+        raise FederationRefused(STRICT_RULE)
     return fetched
 
 
 def allows(prefix: str, iri: str) -> bool:
-    """Whether the allow-list entry ``prefix`` admits ``iri``: it starts the IRI and ends at a
-    boundary of it, so ``http://allowed.org`` admits ``http://allowed.org/sparql`` and not
-    ``http://allowed.org.elsewhere.net/``."""
+    """Whether the allow-list entry ``prefix`` admits ``iri``: the same scheme, host and port,
+    no user information, and the entry ends at a boundary of the IRI, so ``http://a.org``
+    admits ``http://a.org/sparql`` but not ``http://a.org.elsewhere.net/`` nor
+    ``http://a.org:1@elsewhere.net/``."""
     if not iri.startswith(prefix):
         return False
+    try:
+        entry, wanted = urlsplit(prefix), urlsplit(iri)
+        if ((entry.scheme, entry.hostname, entry.port) != (wanted.scheme, wanted.hostname,
+                                                           wanted.port)
+                or wanted.username is not None or wanted.password is not None):
+            return False
+    except ValueError:  # a port that is not a number
+        return False
     rest = iri[len(prefix):]
-    return not rest or prefix.endswith(("/", "#", "?", "=", "&")) or rest[0] in "/?#:"
+    return not rest or prefix.endswith(("/", "#", "?", "=", "&")) or rest[0] in "/?#"
 
 
 def names_dataset(text: str) -> bool:
@@ -231,12 +244,12 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from None
     except OSError as exc:
-        if is_network_refusal(exc):
-            raise FederationRefused(FETCH_STOPPED) from None
         if fetches:  # pyoxigraph reports a remote's failure (refused, 5xx, bad body) as OSError
             names = ", ".join(f"<{iri}>" for iri in dict.fromkeys(fetches))
             raise BadGateway(f"a SERVICE endpoint this query calls ({names}) failed: "
                              f"{_one_line(exc)}") from None
+        if is_network_refusal(exc):  # a fetch the text check did not see, stopped
+            raise FederationRefused(FETCH_STOPPED) from None
         raise QueryFailed(f"query evaluation failed: {exc}") from None
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     if result.kind == "graph":  # written with the query's own prefixes, as Fuseki does

@@ -42,5 +42,8 @@ def cut_network() -> bool:
 
 
 def is_network_refusal(exc: BaseException) -> bool:
-    """Whether an engine error is a fetch that :func:`cut_network` stopped."""
-    return isinstance(exc, PermissionError) and "os error 1)" in str(exc)
+    """Whether an engine error is a fetch that :func:`cut_network` stopped: the socket refused
+    (EPERM), or, for a host name, the lookup that needed one."""
+    text = str(exc)
+    return ((isinstance(exc, PermissionError) and "os error 1)" in text)
+            or "failed to lookup address information" in text)

@@ -86,11 +86,14 @@ class _OpenFile:
     """A read-only file descriptor, closed when the last reference goes (threads may still be
     reading from one that :class:`VersionFile` has replaced)."""
 
+    fd = -1
+
     def __init__(self, path: str) -> None:
         self.fd = os.open(path, os.O_RDONLY)
 
     def __del__(self) -> None:
-        os.close(self.fd)
+        if self.fd >= 0:
+            os.close(self.fd)
 
 
 class VersionFile:

@@ -318,7 +318,9 @@ def test_strict_federation_refuses_the_letters_anywhere_but_the_keywords() -> No
 @pytest.mark.parametrize(("prefix", "iri", "expected"), [
     ("http://allowed.org/", "http://allowed.org/sparql", True),
     ("http://allowed.org", "http://allowed.org/sparql", True),
-    ("http://allowed.org", "http://allowed.org:8080/sparql", True),
+    ("http://allowed.org:8080", "http://allowed.org:8080/sparql", True),
+    ("http://allowed.org", "http://allowed.org:8080/sparql", False),  # another port
+    ("http://allowed.org", "http://allowed.org:1@127.0.0.1:8127/x", False),  # user info
     ("http://allowed.org", "http://allowed.org", True),
     ("http://allowed.org", "http://allowed.org.elsewhere.net/sparql", False),
     ("http://allowed.org/sp", "http://allowed.org/sparql", False),
@@ -326,3 +328,18 @@ def test_strict_federation_refuses_the_letters_anywhere_but_the_keywords() -> No
 ])
 def test_an_allow_list_entry_ends_at_a_boundary(prefix: str, iri: str, expected: bool) -> None:
     assert allows(prefix, iri) is expected
+
+
+def test_strict_federation_wants_iris_written_out_and_no_escapes() -> None:
+    """The prefix table a lexer builds can differ from pyoxigraph's (a second declaration
+    hidden from every reading by escapes and quotes, found in review)."""
+    allow = ("http://allowed.invalid/",)
+    hidden = ("PREFIX ex: <http://allowed.invalid/>\n# \\u000A\'\'\'\n"
+              "PREFIX ex: <http://127.0.0.1\\u003A8128/>\n# \'\'\'\n"
+              "SELECT * { SERVICE ex:x { ?s ?p ?o } }")
+    with pytest.raises(errors.FederationRefused):
+        check_federation(hidden, allow, strict=True)
+    named = "PREFIX ex: <http://allowed.invalid/> SELECT * { SERVICE ex:x { ?s ?p ?o } }"
+    assert check_federation(named, allow) == ["http://allowed.invalid/x"]
+    with pytest.raises(errors.FederationRefused):
+        check_federation(named, allow, strict=True)
