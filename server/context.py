@@ -27,7 +27,7 @@ def reader() -> StoreReader:
 
 
 def strict_federation() -> bool:
-    """Whether the text check is all that stops a fetch (``execute.check_federation``): with
+    """Whether the text check is all that stops a fetch (``federation.check_federation``): with
     federation on, or in a gunicorn worker that could not cut itself off the network."""
     app = current_app
     if settings().federation_allow:

@@ -25,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import IO, Any, cast
-from urllib.parse import urlsplit
 
 from pyoxigraph import (
     DefaultGraph,
@@ -47,19 +46,12 @@ from pyoxigraph import (
 from . import sparql_text
 from .deadline import Runner, with_deadline
 from .errors import BadGateway, FederationRefused, K2D3Error, QuerySyntaxError
+from .federation import FETCH_STOPPED, check_federation
 from .iris import to_iri
 from .negotiation import rdf_format, results_format
 from .sandbox import is_network_refusal
 from .streaming import MarkCap, RowCap, RowCapFull, stream_writes
 
-#: Why a request is refused where the server's workers keep the network (see check_federation).
-STRICT_RULE = ("where this server can fetch addresses (federation on), a request may have the "
-               "letters `service` or `load` only as its SERVICE and LOAD keywords (not in names, "
-               "IRIs, strings or comments), each followed by an IRI written out in full, and no "
-               "\\u or \\U escapes, so that what it fetches can be checked")
-#: What a client is told when a fetch the text check missed was stopped by server.sandbox.
-FETCH_STOPPED = ("this request makes the server fetch an address, and SERVICE and LOAD may "
-                 "only fetch addresses listed in K2D3_FEDERATION_ALLOW")
 #: Results up to this many rows are serialised in one piece; larger ones are streamed.
 STREAM_ABOVE = 2000
 #: Graph formats with one triple a line, so a row cap can count them as pyoxigraph writes.
@@ -110,51 +102,6 @@ class QueryFailed(K2D3Error):
     """The engine reported an error while evaluating (not a syntax error)."""
 
     status, title = 500, "Internal Server Error"
-
-
-def check_federation(text: str, allow: Sequence[str], strict: bool = False) -> list[str]:
-    """Refuse ``SERVICE`` / ``LOAD`` whose address does not start with an allowed prefix.
-
-    Returns the addresses ``text`` fetches (all allowed; empty when it fetches nothing).
-    ``strict`` when nothing else stops a fetch the lexer could miss (federation on, or a
-    worker that could not cut itself off the network, see ``server.sandbox``): then a text
-    with the letters ``service`` or ``load`` anywhere but in the keywords read is refused too.
-
-    Raises:
-        FederationRefused: naming the address (or saying it is not known before running).
-    """
-    shape = sparql_text.outline(text)
-    fetched: list[str] = []
-    for iri in shape.fetched:
-        if iri is None:
-            raise FederationRefused("SERVICE and LOAD need a literal absolute IRI here")
-        if not any(allows(prefix, iri) for prefix in allow):
-            raise FederationRefused(f"fetching <{iri}> is not allowed (SERVICE and LOAD may only "
-                                    "fetch addresses listed in K2D3_FEDERATION_ALLOW)")
-        fetched.append(iri)
-    if strict and (shape.mentions > shape.fetch_words or not shape.literal_targets
-                   or "\\u" in text or "\\U" in text):
-        raise FederationRefused(STRICT_RULE)
-    return fetched
-
-
-def allows(prefix: str, iri: str) -> bool:
-    """Whether the allow-list entry ``prefix`` admits ``iri``: the same scheme, host and port,
-    no user information, and the entry ends at a boundary of the IRI, so ``http://a.org``
-    admits ``http://a.org/sparql`` but not ``http://a.org.elsewhere.net/`` nor
-    ``http://a.org:1@elsewhere.net/``."""
-    if not iri.startswith(prefix):
-        return False
-    try:
-        entry, wanted = urlsplit(prefix), urlsplit(iri)
-        if ((entry.scheme, entry.hostname, entry.port) != (wanted.scheme, wanted.hostname,
-                                                           wanted.port)
-                or wanted.username is not None or wanted.password is not None):
-            return False
-    except ValueError:  # a port that is not a number
-        return False
-    rest = iri[len(prefix):]
-    return not rest or prefix.endswith(("/", "#", "?", "=", "&")) or rest[0] in "/?#"
 
 
 def names_dataset(text: str) -> bool:
