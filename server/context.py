@@ -29,10 +29,10 @@ def reader() -> StoreReader:
 def strict_federation() -> bool:
     """Whether the text check is all that stops a fetch (``federation.check_federation``): with
     federation on, or in a gunicorn worker that could not cut itself off the network."""
-    app = current_app
     if settings().federation_allow:
         return True
-    return "gunicorn.socket" in request.environ and not app.extensions.get(SANDBOXED_KEY)
+    return ("gunicorn.socket" in request.environ
+            and not current_app.extensions.get(SANDBOXED_KEY))
 
 
 def store() -> Store:

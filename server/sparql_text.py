@@ -137,9 +137,9 @@ def _outline(text: str) -> Outline:
         readings += [(plain, _scan(plain), True), (plain, _scan(plain, iris=False), False)]
     fetched: list[str | None] = []
     if any(_FETCH_WORD.search(source) for source in {text, plain}):
+        declared = {source: prefixes(reading) for source, reading, iris in readings if iris}
         for source, reading, iris in readings:
-            known = prefixes(_scan(source)) if not iris else None
-            fetched += fetched_iris(reading, source, known=known)
+            fetched += fetched_iris(reading, source, known=None if iris else declared[source])
     problem = next((found for _, reading, iris in readings
                     if (found := too_complex(reading, count_slashes=iris))), None)
     mentions = max(len(_FETCH_WORD.findall(text)), len(_FETCH_WORD.findall(plain)))
@@ -157,9 +157,17 @@ def _fetch_words(toks: list[Token]) -> tuple[int, bool]:
     for i, tok in enumerate(toks):
         if tok.kind == "word" and tok.text.upper() in {"SERVICE", "LOAD"}:
             count += 1
-            j = i + 2 if i + 1 < len(toks) and toks[i + 1].text.upper() == "SILENT" else i + 1
-            literal &= j < len(toks) and toks[j].kind == "iri"
+            target = _target(toks, i)
+            literal &= target is not None and target.kind == "iri"
     return count, literal
+
+
+def _target(toks: list[Token], i: int) -> Token | None:
+    """The token after the SERVICE / LOAD keyword at ``i`` and an optional SILENT."""
+    j = i + 1
+    if j < len(toks) and toks[j].text.upper() == "SILENT":
+        j += 1
+    return toks[j] if j < len(toks) else None
 
 
 _INTEGER = re.compile(r"\s*([0-9]+)")
@@ -225,10 +233,7 @@ def fetched_iris(toks: list[Token], text: str = "",
     for i, tok in enumerate(toks):
         if tok.kind != "word" or tok.text.upper() not in {"SERVICE", "LOAD"}:
             continue
-        j = i + 1
-        if j < len(toks) and toks[j].text.upper() == "SILENT":
-            j += 1
-        target = toks[j] if j < len(toks) else None
+        target = _target(toks, i)
         if not iris and target is not None and target.kind == "other":
             if target.text == "<":
                 found = _IRIREF.match(text, target.start)
