@@ -6,6 +6,8 @@ rather than each knowing the keys.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request
 from pyoxigraph import Store
 
@@ -27,12 +29,17 @@ def reader() -> StoreReader:
 
 
 def strict_federation() -> bool:
+    """:func:`is_strict_federation` for the request being served."""
+    return is_strict_federation(settings(), current_app.extensions, request.environ)
+
+
+def is_strict_federation(found: Settings, extensions: dict[str, Any],
+                         environ: dict[str, Any]) -> bool:
     """Whether the text check is all that stops a fetch (``federation.check_federation``): with
     federation on, or in a gunicorn worker that could not cut itself off the network."""
-    if settings().federation_allow:
+    if found.federation_allow:
         return True
-    return ("gunicorn.socket" in request.environ
-            and not current_app.extensions.get(SANDBOXED_KEY))
+    return "gunicorn.socket" in environ and not extensions.get(SANDBOXED_KEY)
 
 
 def store() -> Store:

@@ -1,0 +1,145 @@
+"""A parsed SPARQL query's answer (status, headers, body), without Flask's request context.
+
+Two callers answer queries: the ``/sparql`` view (``server.views.sparql``) for every kind of
+query request, and ``server.fast_get`` for a plain GET, which it answers without building
+Flask's request and response objects. Both go through :func:`answer`, so the two give the
+same response; the app-level things a query needs (settings, store, the endpoint's URL, how to
+run under the worker's watchdog) come in as a :class:`Served`, which each caller makes from
+what it has at hand.
+
+The steps are the protocol's (https://www.w3.org/TR/sparql11-protocol/#query-operation):
+choose a format -> tag the store's version (a conditional request may end here, 304) ->
+execute -> serialise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from . import execute, metrics, sparql_text
+from .config import Settings
+from .deadline import Runner, with_deadline
+from .envelope import QUERY_HASH, STARTED
+from .errors import BadRequest, NotAcceptable, QueryTimeout, raw_error_response, send_and_close
+from .negotiation import GRAPH_TYPES, SELECT_TYPES, content_type, negotiate
+from .protocol import SparqlRequest
+from .store import StoreReader
+
+#: Response headers that say an answer was cut at the row limit.
+TRUNCATED_HEADERS = ("K2D3-Truncated", "X-Result-Truncated")
+#: Where the app keeps the worker's watchdog and its on-timeout hook (``server.serve``).
+WATCHDOG_KEY = "k2d3_watchdog"
+
+
+@dataclass(frozen=True)
+class Served:
+    """What answering a query needs from the app and the request around it."""
+
+    settings: Settings
+    reader: StoreReader
+    endpoint: str
+    """The endpoint's absolute URL: the base IRI of the query."""
+    runner_for: Callable[[float], Runner]
+    """The runner that enforces a deadline of so many seconds (see :func:`runner_for`)."""
+    strict_federation: bool
+    """See ``server.federation.check_federation``."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: Iterable[bytes]
+
+
+def endpoint_for(public_url: str | None, scheme: str, host: str) -> str:
+    """The endpoint's absolute URL: ``public_url`` when configured, else the request's own."""
+    return (public_url or f"{scheme}://{host}").rstrip("/") + "/sparql"
+
+
+def timeout_for(req: SparqlRequest, settings: Settings) -> float:
+    """The request's time limit: its ``timeout=`` or the default, never above the maximum."""
+    wanted = req.timeout if req.timeout is not None else settings.query_timeout
+    return min(wanted, settings.max_query_timeout)
+
+
+def etag_for(req: SparqlRequest, media_type: str, timeout: float, version: str) -> str:
+    """A strong tag for this query's answer as of the store's ``version``."""
+    key = "\x00".join([req.text, *req.default_graphs, "|", *req.named_graphs, media_type,
+                       f"{timeout:g}"])
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return f'"{version}-{digest}"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (RFC 9110, 13.1.2)."""
+    return etag in [t.strip() for t in (if_none_match or "").split(",")]
+
+
+def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
+           served: Served) -> Answer:
+    """Answer the query ``req`` for a client that sent these ``Accept`` and ``If-None-Match``.
+
+    Raises:
+        BadRequest: the text is refused before parsing (``sparql_text.outline``'s problem).
+        NotAcceptable: no format for this kind of query fits ``accept`` / ``format=``.
+        And whatever ``execute.run_query`` raises.
+    """
+    s = served.settings
+    shape = sparql_text.outline(req.text)
+    if shape.problem:
+        raise BadRequest(shape.problem)
+    offered = GRAPH_TYPES if shape.form in {"CONSTRUCT", "DESCRIBE"} else SELECT_TYPES
+    media_type = negotiate(accept, req.format, offered)
+    if media_type is None:
+        raise NotAcceptable(f"none of {', '.join(offered)} is acceptable to this client")
+    timeout = timeout_for(req, s)
+    store, version = served.reader.snapshot()
+    etag = etag_for(req, media_type, timeout, version)
+    if matches(if_none_match, etag):
+        return Answer(304, [("ETag", etag), ("Vary", "Accept")], [])
+    result = execute.run_query(
+        store, req.text, timeout_s=timeout, max_rows=s.max_rows,
+        default_graph=list(req.default_graphs) if req.names_dataset else None,
+        named_graphs=list(req.named_graphs) if req.names_dataset else None,
+        union_default_graph=s.union_default_graph, federation_allow=s.federation_allow,
+        base_iri=served.endpoint, runner=served.runner_for(timeout), media_type=media_type,
+        strict_federation=served.strict_federation)
+    if result.kind == "graph" and media_type not in GRAPH_TYPES:
+        media_type = negotiate(accept, req.format, GRAPH_TYPES) or ""
+    elif result.kind != "graph" and media_type not in SELECT_TYPES:
+        media_type = negotiate(accept, req.format, SELECT_TYPES) or ""
+    if not media_type:
+        raise NotAcceptable("no acceptable format for this kind of result")
+    headers = [("Content-Type", content_type(media_type, graph=result.kind == "graph")),
+               ("ETag", etag), ("Vary", "Accept"), ("Cache-Control", "no-cache"),
+               ("Server-Timing", f"query;dur={result.elapsed_ms:.2f}")]
+    if result.truncated:
+        headers += [(name, "true") for name in TRUNCATED_HEADERS]
+    return Answer(200, headers, execute.serialize(result, media_type))
+
+
+def runner_for(app: Any, environ: dict[str, Any], timeout: float) -> Runner:
+    """How to run a query of this request: under gunicorn, in the request's own thread,
+    watched by the worker's watchdog (see ``server.serve``); elsewhere in a thread of its own."""
+    watchdog = app.extensions.get(WATCHDOG_KEY)
+    if watchdog is None or "gunicorn.socket" not in environ:
+        return with_deadline
+    late = partial(_answer_late, metrics.for_app(app), environ, timeout)
+    return partial(watchdog.run, answer=late)
+
+
+def _answer_late(found: metrics.Metrics, env: dict[str, Any], timeout: float) -> None:
+    """What the watchdog does for a request past its deadline: answer 503, count, log."""
+    method, path = env.get("REQUEST_METHOD", "GET"), env.get("PATH_INFO", "/sparql")
+    err = QueryTimeout(timeout)
+    send_and_close(env["gunicorn.socket"],
+                   raw_error_response(env.get("HTTP_ACCEPT"), err, head=method == "HEAD"))
+    seconds = time.perf_counter() - env[STARTED]
+    found.observe("/sparql", method, err.status, seconds, timed_out=True)
+    metrics.log_access(method, "/sparql", path, err.status, seconds, env.get(QUERY_HASH))
