@@ -1,7 +1,8 @@
 """k2d3: a knowledge graph and SPARQL service on whether vitamin K2 should go with vitamin D3.
 
 ``create_app`` is the application factory: settings -> store -> blueprints -> error handlers ->
-the WSGI middleware every response goes through (``server.envelope``).
+the WSGI middleware: ``server.fast_get`` answers plain GET queries without Flask's request
+machinery, and ``server.envelope`` wraps every response.
 Nothing is global; tests build their own app over their own store.
 """
 
@@ -30,8 +31,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(import_module(f".views.{name}", __name__).bp)
     from . import errors
     from .envelope import Envelope
+    from .fast_get import FastGet
 
     errors.register(app)
+    app.wsgi_app = FastGet(app, app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = Envelope(app)  # type: ignore[method-assign]
     return app
 

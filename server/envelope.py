@@ -9,7 +9,8 @@ before/after-request hooks: a hook reads the request through Flask's context pro
 rebuilds werkzeug ``Headers``, which cost more than the rest of a small query's handling around
 the store. Here it is a few dictionary lookups on the WSGI environ and an append to the header
 list. The route label comes from the request Flask matched (``environ["werkzeug.request"]``,
-still in place when the response starts).
+still in place when the response starts), or from ``ROUTE`` for a request answered without
+Flask.
 
 Views leave notes for it in the environ under the keys below.
 """
@@ -56,6 +57,8 @@ QUERY_HASH = "k2d3.query_hash"
 TIMED_OUT = "k2d3.timed_out"
 #: Set when the watchdog has answered (and counted) the request itself.
 ANSWERED = "k2d3.answered"
+#: The route label of a request answered without Flask (``server.fast_get``).
+ROUTE = "k2d3.route"
 #: Set once the request is counted.
 COUNTED = "k2d3.counted"
 
@@ -114,7 +117,7 @@ class Envelope:
         """Count and log one answered request."""
         request = environ.get("werkzeug.request")
         rule = getattr(request, "url_rule", None)
-        route = rule.rule if rule is not None else "unmatched"
+        route = environ.get(ROUTE) or (rule.rule if rule is not None else "unmatched")
         method = environ.get("REQUEST_METHOD", "GET")
         metrics.for_app(self.app).observe(route, method, status, seconds,
                                           timed_out=TIMED_OUT in environ)
