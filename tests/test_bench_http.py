@@ -50,6 +50,17 @@ def test_the_lean_client_reads_the_same_bodies_as_requests(server: str, query: s
     assert answers == [(200, expected.content)] * 3
 
 
+def test_the_lean_client_reads_the_servers_engine_time(server: str) -> None:
+    client = LeanClient(int(server.rsplit(":", 1)[1]))
+    try:
+        client.get("/sparql?" + urlencode({"query": "ASK {}"}), "text/csv")
+        assert client.server_ms is not None and 0 <= client.server_ms < 10_000
+        client.get("/sparql", "text/turtle")  # the service description: no query timed
+        assert client.server_ms is None
+    finally:
+        client.close()
+
+
 def test_chunked_answers_are_what_the_big_query_gets(server: str) -> None:
     path = "/sparql?" + urlencode({"query": BIG})
     resp = requests.get(server + path, headers={"Accept": "text/csv"}, timeout=10, stream=True)
