@@ -18,6 +18,9 @@ SETTINGS_KEY = "K2D3_SETTINGS"
 STORE_KEY = "k2d3_store"
 #: True in a gunicorn worker that ``server.sandbox.cut_network`` cut off the network.
 SANDBOXED_KEY = "k2d3_sandboxed"
+#: A gunicorn worker's watchdog (``server.serve.Watchdog``) and what it does on a timeout.
+WATCHDOG_KEY = "k2d3_watchdog"
+ON_TIMEOUT_KEY = "k2d3_on_timeout"
 
 
 def settings() -> Settings:

@@ -22,6 +22,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
 
+from .context import ON_TIMEOUT_KEY
 from .envelope import ANSWERED, CORS_HEADERS, CSP, TIMED_OUT
 
 log = logging.getLogger("k2d3.errors")
@@ -187,7 +188,7 @@ def _k2d3_error(err: K2D3Error) -> Response:
         return Response(status=err.status)
     if isinstance(err, QueryTimeout):
         request.environ[TIMED_OUT] = True
-        hook = current_app.extensions.get("k2d3_on_timeout")
+        hook = current_app.extensions.get(ON_TIMEOUT_KEY)
         if hook is not None:
             hook()
     return error_response(err.status, err.title, err.message, err.headers)

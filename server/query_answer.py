@@ -23,6 +23,7 @@ from typing import Any
 
 from . import execute, metrics, sparql_text
 from .config import Settings
+from .context import WATCHDOG_KEY
 from .deadline import Runner, with_deadline
 from .envelope import QUERY_HASH, STARTED
 from .errors import BadRequest, NotAcceptable, QueryTimeout, raw_error_response, send_and_close
@@ -30,10 +31,10 @@ from .negotiation import GRAPH_TYPES, SELECT_TYPES, content_type, negotiate
 from .protocol import SparqlRequest
 from .store import StoreReader
 
+#: The endpoint's path: its route, and its label in metrics and the access log.
+ENDPOINT_PATH = "/sparql"
 #: Response headers that say an answer was cut at the row limit.
 TRUNCATED_HEADERS = ("K2D3-Truncated", "X-Result-Truncated")
-#: Where the app keeps the worker's watchdog and its on-timeout hook (``server.serve``).
-WATCHDOG_KEY = "k2d3_watchdog"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Served:
 
 @dataclass(frozen=True)
 class Answer:
+    """A response: its status, headers (Content-Type among them) and body chunks."""
+
     status: int
     headers: list[tuple[str, str]]
     body: Iterable[bytes]
@@ -59,7 +62,7 @@ class Answer:
 
 def endpoint_for(public_url: str | None, scheme: str, host: str) -> str:
     """The endpoint's absolute URL: ``public_url`` when configured, else the request's own."""
-    return (public_url or f"{scheme}://{host}").rstrip("/") + "/sparql"
+    return (public_url or f"{scheme}://{host}").rstrip("/") + ENDPOINT_PATH
 
 
 def timeout_for(req: SparqlRequest, settings: Settings) -> float:
@@ -110,18 +113,25 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
         union_default_graph=s.union_default_graph, federation_allow=s.federation_allow,
         base_iri=served.endpoint, runner=served.runner_for(timeout), media_type=media_type,
         strict_federation=served.strict_federation)
-    if result.kind == "graph" and media_type not in GRAPH_TYPES:
-        media_type = negotiate(accept, req.format, GRAPH_TYPES) or ""
-    elif result.kind != "graph" and media_type not in SELECT_TYPES:
-        media_type = negotiate(accept, req.format, SELECT_TYPES) or ""
-    if not media_type:
-        raise NotAcceptable("no acceptable format for this kind of result")
+    media_type = _for_kind(result.kind, media_type, accept, req.format)
     headers = [("Content-Type", content_type(media_type, graph=result.kind == "graph")),
                ("ETag", etag), ("Vary", "Accept"), ("Cache-Control", "no-cache"),
                ("Server-Timing", f"query;dur={result.elapsed_ms:.2f}")]
     if result.truncated:
         headers += [(name, "true") for name in TRUNCATED_HEADERS]
     return Answer(200, headers, execute.serialize(result, media_type))
+
+
+def _for_kind(kind: str, media_type: str, accept: str | None, format_param: str | None) -> str:
+    """The format chosen before execution, or another when the result's kind needs one (the
+    lexer's reading of the query form can differ from pyoxigraph's)."""
+    offered = GRAPH_TYPES if kind == "graph" else SELECT_TYPES
+    if media_type in offered:
+        return media_type
+    chosen = negotiate(accept, format_param, offered)
+    if chosen is None:
+        raise NotAcceptable("no acceptable format for this kind of result")
+    return chosen
 
 
 def runner_for(app: Any, environ: dict[str, Any], timeout: float) -> Runner:
@@ -136,10 +146,10 @@ def runner_for(app: Any, environ: dict[str, Any], timeout: float) -> Runner:
 
 def _answer_late(found: metrics.Metrics, env: dict[str, Any], timeout: float) -> None:
     """What the watchdog does for a request past its deadline: answer 503, count, log."""
-    method, path = env.get("REQUEST_METHOD", "GET"), env.get("PATH_INFO", "/sparql")
+    method, path = env.get("REQUEST_METHOD", "GET"), env.get("PATH_INFO", ENDPOINT_PATH)
     err = QueryTimeout(timeout)
     send_and_close(env["gunicorn.socket"],
                    raw_error_response(env.get("HTTP_ACCEPT"), err, head=method == "HEAD"))
     seconds = time.perf_counter() - env[STARTED]
-    found.observe("/sparql", method, err.status, seconds, timed_out=True)
-    metrics.log_access(method, "/sparql", path, err.status, seconds, env.get(QUERY_HASH))
+    found.observe(ENDPOINT_PATH, method, err.status, seconds, timed_out=True)
+    metrics.log_access(method, ENDPOINT_PATH, path, err.status, seconds, env.get(QUERY_HASH))

@@ -43,7 +43,7 @@ from gunicorn.app.base import BaseApplication
 from . import create_app, metrics, sandbox
 from .balance import Board
 from .config import Settings
-from .context import SANDBOXED_KEY
+from .context import ON_TIMEOUT_KEY, SANDBOXED_KEY, WATCHDOG_KEY
 from .errors import QueryAbandoned
 
 log = logging.getLogger("k2d3.serve")
@@ -155,8 +155,8 @@ def _post_fork(server: Any, worker: Any) -> None:
 def _post_worker_init(worker: Any) -> None:
     app = worker.wsgi
     app.extensions[SANDBOXED_KEY] = getattr(worker, "k2d3_sandboxed", False)
-    app.extensions["k2d3_on_timeout"] = lambda: retire(worker, app)
-    app.extensions["k2d3_watchdog"] = Watchdog(app.extensions["k2d3_on_timeout"])
+    app.extensions[ON_TIMEOUT_KEY] = lambda: retire(worker, app)
+    app.extensions[WATCHDOG_KEY] = Watchdog(app.extensions[ON_TIMEOUT_KEY])
 
 
 def _worker_exit(_arbiter: Any, worker: Any) -> None:

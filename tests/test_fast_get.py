@@ -10,7 +10,9 @@ import pytest
 from flask import Flask
 from werkzeug.test import Client, EnvironBuilder
 
-from server import metrics
+from server import create_app, metrics
+from server.config import Settings
+from server.errors import QuerySyntaxError
 from server.fast_get import FastGet, plain_query
 
 
@@ -34,6 +36,7 @@ def environ(path: str = "/sparql", query_string: str = "query=ASK%20%7B%7D",
     (environ(query_string="query=ASK%7B%7D&default-graph-uri=http%3A%2F%2Fa%2F"), None),
     (environ(query_string="update=CLEAR+ALL"), None),
     (environ(query_string="query=%FF"), None),  # not UTF-8: the view says so
+    (environ(query_string="query=\xc3\xa9"), None),  # raw bytes, as PEP 3333 hands them over
     (environ(method="HEAD"), None),
     (environ(method="POST"), None),
     (environ(path="/sparql/"), None),
@@ -92,6 +95,29 @@ def test_same_answer_as_the_view(app: Flask, text: str, accept: str) -> None:
     assert comparable(fast) == comparable(view)
     if fast.status_code == 200:
         assert fast.headers["Server-Timing"].startswith("query;dur=")
+
+
+def test_a_failing_error_handler_gives_the_apps_500_as_for_the_view(settings: Settings) -> None:
+    app = create_app(settings)
+
+    def broken(err: Exception) -> Any:
+        raise RuntimeError("the handler itself fails")
+
+    app.register_error_handler(QuerySyntaxError, broken)
+    url = "/sparql?query=" + quote("SELECT * WHERE {")
+    fast = Client(app.wsgi_app).get(url, headers={"Accept": "application/json"})
+    view = Client(through_flask(app)).get(url, headers={"Accept": "application/json"})
+    assert fast.status_code == view.status_code == 500
+    assert fast.data == view.data
+    assert fast.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_nothing_in_flask_that_the_fast_path_would_skip(app: Flask) -> None:
+    """The fast path does not run Flask's request hooks: there must be none for /sparql."""
+    for hooks in (app.before_request_funcs, app.after_request_funcs,
+                  app.url_value_preprocessors, app.url_default_functions):
+        assert not hooks.get(None) and not hooks.get("sparql")
+    assert app.config["TRUSTED_HOSTS"] is None and app.config["SERVER_NAME"] is None
 
 
 def test_counted_under_its_route(app: Flask) -> None:

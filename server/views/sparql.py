@@ -18,7 +18,15 @@ from ..deadline import Runner
 from ..envelope import QUERY_HASH
 from ..errors import BadRequest, NotAcceptable
 from ..negotiation import GRAPH_TYPES, HTML, content_type, negotiate
-from ..query_answer import Served, answer, endpoint_for, matches, runner_for, timeout_for
+from ..query_answer import (
+    ENDPOINT_PATH,
+    Served,
+    answer,
+    endpoint_for,
+    matches,
+    runner_for,
+    timeout_for,
+)
 from ..store import writer
 
 bp = Blueprint("sparql", __name__)
@@ -31,7 +39,7 @@ def endpoint_url() -> str:
     return endpoint_for(settings().public_url, request.scheme, request.host)
 
 
-@bp.route("/sparql", methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
+@bp.route(ENDPOINT_PATH, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
 def endpoint() -> Response:
     """Answer a query, apply an update, or describe the service."""
     req = protocol.parse(request)
@@ -43,6 +51,7 @@ def endpoint() -> Response:
 
 
 def _runner(timeout: float) -> Runner:
+    """How this request's query or update runs (see ``query_answer.runner_for``)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return runner_for(app, request.environ, timeout)
 
