@@ -111,6 +111,9 @@ class Envelope:
                     log.exception("could not count %s", environ.get("PATH_INFO"))
             return start_response(status, headers, exc_info)
 
+        query_string = environ.get("QUERY_STRING", "")
+        if not query_string.isascii() and (problem := not_utf8(query_string)):
+            return _bad_request(environ, respond, problem)
         return self.inner(environ, respond)
 
     def observe(self, environ: dict[str, Any], status: int, seconds: float) -> None:
@@ -123,3 +126,29 @@ class Envelope:
                                           timed_out=TIMED_OUT in environ)
         path = request.path if request is not None else get_path_info(environ)
         metrics.log_access(method, route, path, status, seconds, environ.get(QUERY_HASH))
+
+
+def not_utf8(query_string: str) -> str | None:
+    """What is wrong with a query string that is not UTF-8, or None when it is.
+
+    Under PEP 3333 the server hands raw bytes of the request target over as latin-1; werkzeug
+    decodes them as UTF-8 strictly and would fail with a 500 on every route that reads
+    ``request.args``. gunicorn refuses such targets itself; other WSGI servers do not.
+    """
+    try:
+        query_string.encode("latin-1").decode("utf-8")
+    except UnicodeError as err:
+        where = f" at byte {err.start}" if isinstance(err, UnicodeDecodeError) else ""
+        return f"the query string is not UTF-8{where}; percent-encode its UTF-8 bytes"
+    return None
+
+
+def _bad_request(environ: dict[str, Any], start_response: StartResponse,
+                 message: str) -> Iterable[bytes]:
+    from .errors import render_error  # errors imports this module
+
+    body, mimetype = render_error(environ.get("HTTP_ACCEPT"), 400, "Bad Request", message)
+    payload = body.encode("utf-8")
+    start_response("400 BAD REQUEST", [("Content-Type", f"{mimetype}; charset=utf-8"),
+                                       ("Content-Length", str(len(payload)))])
+    return [payload]

@@ -93,3 +93,22 @@ def test_a_second_start_response_is_not_counted_again(small_app: Flask) -> None:
                   lambda status, headers, exc_info=None: seen.append(status)))
     assert len(seen) == 2
     assert sum(metrics._sum(metrics.for_app(small_app).collect(), "requests").values()) == 1
+
+
+@pytest.mark.parametrize(("query_string", "status"), [
+    ("query=\xff", 400),  # a raw byte that is not UTF-8, as PEP 3333 hands it over
+    ("format=json&query=ASK%7B%7D&x=\xc3", 400),  # a UTF-8 sequence cut short
+    ("query=ASK%7B%7D%23\xc3\xa9", 200),  # raw UTF-8 is fine
+])
+def test_a_query_string_that_is_not_utf8_is_a_400(app: Flask, query_string: str,
+                                                   status: int) -> None:
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    accept = "text/plain, */*;q=0.1"  # errors as text, answers in any format
+    env = EnvironBuilder(path="/sparql", headers={"Accept": accept}).get_environ()
+    env["QUERY_STRING"] = query_string
+    body, got, headers = run_wsgi_app(app.wsgi_app, env)
+    assert int(got[:3]) == status
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    if status == 400:
+        assert b"".join(body).startswith(b"400 Bad Request: the query string is not UTF-8 at byte")
