@@ -73,5 +73,6 @@ def test_a_short_run_prints_its_table_and_checks(store: Path) -> None:
                           str(store), "--runs", "2", "--rounds", "1", "--seconds", "1"],
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert run.returncode in (0, 1), run.stderr  # 1: a target missed on a busy test machine
-    for expected in ("ask-empty", "canned:", "throughput (wrk", "no drop 8 -> 32"):
+    for expected in ("ask-empty", "canned:", "server ms", "engine time (server ms)",
+                     "throughput (wrk", "no drop 8 -> 32"):
         assert expected in run.stdout
