@@ -5,12 +5,17 @@ version, format and language they reflect is spread over several inputs; the bod
 the exact validator (as Werkzeug's ``add_etag`` computes it), and hashing a page costs far
 less than rendering it. Crawlers and caches revalidate with ``If-None-Match`` and get a 304.
 Responses that already carry an ETag (the SPARQL endpoint's, built from the store version) or
-that stream keep theirs.
+that stream keep theirs; their views test ``If-None-Match`` with :func:`etag_matches`.
 """
 
 from __future__ import annotations
 
 from flask import Response, request
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (RFC 9110, 13.1.2)."""
+    return etag in [t.strip() for t in (if_none_match or "").split(",")]
 
 
 def add_etag(response: Response) -> Response:

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from . import execute, metrics, sparql_text
+from .conditional import etag_matches
 from .config import Settings
 from .context import WATCHDOG_KEY
 from .deadline import Runner, with_deadline
@@ -79,11 +80,6 @@ def etag_for(req: SparqlRequest, media_type: str, timeout: float, version: str) 
     return f'"{version}-{digest}"'
 
 
-def matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether an ``If-None-Match`` header names ``etag`` (RFC 9110, 13.1.2)."""
-    return etag in [t.strip() for t in (if_none_match or "").split(",")]
-
-
 def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
            served: Served) -> Answer:
     """Answer the query ``req`` for a client that sent these ``Accept`` and ``If-None-Match``.
@@ -104,7 +100,7 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
     timeout = timeout_for(req, s)
     store, version = served.reader.snapshot()
     etag = etag_for(req, media_type, timeout, version)
-    if matches(if_none_match, etag):
+    if etag_matches(if_none_match, etag):
         return Answer(304, [("ETag", etag), ("Vary", "Accept")], [])
     result = execute.run_query(
         store, req.text, timeout_s=timeout, max_rows=s.max_rows,

@@ -6,7 +6,21 @@ from typing import Any
 
 import pytest
 
+from server.conditional import etag_matches
+
 ENTITY = "/id/vitamin-k2"
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ('"v1-abc"', True),
+    ('"other", "v1-abc"', True),
+    (' "v1-abc" ,"x"', True),
+    ('"v1-ab"', False),
+    ("", False),
+    (None, False),
+])
+def test_etag_matches(header: str | None, expected: bool) -> None:
+    assert etag_matches(header, '"v1-abc"') is expected
 
 
 @pytest.mark.parametrize(("path", "headers"), [

@@ -18,6 +18,7 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 from pyoxigraph import serialize as rdf_serialize
 
 from .. import execute, protocol
+from ..conditional import etag_matches
 from ..context import reader, settings
 from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
 from ..iris import to_iri
@@ -100,7 +101,7 @@ def _get_dataset() -> Response:
                             "graph with ?graph=<iri> or ?default for the other formats")
     store, version = reader().snapshot()
     etag = f'"{version}-{media_type}-dataset"'
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    if etag_matches(request.headers.get("If-None-Match"), etag):
         return Response(status=304, headers={"ETag": etag})
     fmt = rdf_format(media_type)
     known = prefixes(settings().ns)
@@ -122,7 +123,7 @@ def _get(graph: Graph | None) -> Response:
         raise NotFound(f"no graph {graph}")
     # crc32, not hash(): Python salts hash() per process, and every worker must agree.
     etag = f'"{version}-{media_type}-{zlib.crc32(str(graph).encode()):x}"'
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    if etag_matches(request.headers.get("If-None-Match"), etag):
         return Response(status=304, headers={"ETag": etag})
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
     result = execute.QueryResult("graph", triples=triples, prefixes=prefixes(settings().ns))

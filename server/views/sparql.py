@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request
 
 from .. import editor, execute, metrics, protocol, service_description, sparql_text
+from ..conditional import etag_matches
 from ..context import reader, settings, strict_federation
 from ..deadline import Runner
 from ..envelope import QUERY_HASH
@@ -23,7 +24,6 @@ from ..query_answer import (
     Served,
     answer,
     endpoint_for,
-    matches,
     runner_for,
     timeout_for,
 )
@@ -65,7 +65,7 @@ def _query(req: protocol.SparqlRequest) -> Response:
 
 
 def _not_modified(etag: str) -> Response | None:
-    if matches(request.headers.get("If-None-Match"), etag):
+    if etag_matches(request.headers.get("If-None-Match"), etag):
         return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
     return None
 
