@@ -45,7 +45,7 @@ def main() -> int:
     args = parser.parse_args()
     settings = load_settings(**({"store": args.store} if args.store else {}))
     client = create_app(settings).test_client()
-    store = StoreReader(settings.store).get()
+    store = StoreReader(settings.store, settings.read_copy_max_quads).get()
     print(f"{'page':<44} {'page ms':>8} {'worst':>8} {'query ms':>9} {'overhead':>9}")
     over = 0
     pages = [("/queries", None), ("/queries/evidence-map", None)]

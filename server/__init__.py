@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config[SETTINGS_KEY] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.extensions[STORE_KEY] = StoreReader(settings.store)
+    app.extensions[STORE_KEY] = StoreReader(settings.store, settings.read_copy_max_quads)
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f".views.{name}", __name__).bp)
     from . import errors

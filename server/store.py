@@ -9,7 +9,8 @@ Layout of the store folder (``K2D3_STORE``)::
     lock                      writers (build, SPARQL Update, Graph Store writes) hold it with flock
 
 Readers open the live folder read-only, so any number of server processes can query at once;
-a reader reopens when the version token has changed. A server reads the token on every request,
+a reader reopens when the version token has changed, and may answer from an in-memory copy of
+what it opened (:class:`StoreReader`). A server reads the token on every request,
 from the file kept open (:class:`VersionFile`): one system call. Writers take the lock, open
 the live folder read-write, flush, close and bump the version, so a write is durable once
 acknowledged.
@@ -18,6 +19,7 @@ acknowledged.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import threading
 import time
@@ -236,10 +238,18 @@ class StoreReader:
 
     ``get()`` returns a ``Store`` opened read-only on the live folder, reopening it when another
     process (a build or a write) has changed the version since it was opened.
+
+    With ``copy_max_quads`` above 0, a store of at most that many quads is copied into an
+    in-memory ``Store`` when opened, and reads are answered from the copy: pyoxigraph evaluates
+    the same query two to nine times faster there than on RocksDB (measured on the article's
+    graph), and its time varies less from thread to thread. A larger store is read from disk.
+    The copy is for reading only: writes go through :func:`writer`, to disk, and bump the
+    version, which makes every reader copy again.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, copy_max_quads: int = 0) -> None:
         self.root = root
+        self.copy_max_quads = copy_max_quads
         self._version_file = VersionFile(root)
         self._lock = threading.Lock()
         self._store: Store | None = None
@@ -269,6 +279,20 @@ class StoreReader:
                 # holds newer data than the token says; read again until the two agree.
                 now = self._version_file.read(recheck=True)
                 if now == version:
-                    self._store, self._version = opened, version
+                    self._store, self._version = in_memory(opened, self.copy_max_quads), version
                 version = now
             return self._store, version
+
+
+def in_memory(store: Store, max_quads: int) -> Store:
+    """An in-memory copy of ``store`` if it holds at most ``max_quads`` quads, else ``store``."""
+    if max_quads <= 0:
+        return store
+    quads = list(itertools.islice(store.quads_for_pattern(None, None, None, None), max_quads + 1))
+    if len(quads) > max_quads:
+        return store
+    copy = Store()
+    copy.bulk_extend(quads)
+    for graph in store.named_graphs():  # named graphs without quads exist too
+        copy.add_graph(graph)
+    return copy

@@ -44,9 +44,10 @@ def test_swap_changes_version_and_keeps_two_folders(tmp_path: Path) -> None:
     assert _values(store.StoreReader(tmp_path).get()) == {"3"}
 
 
-def test_reader_follows_writes_and_builds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("copy_max_quads", [0, 10], ids=["disk", "in-memory copy"])
+def test_reader_follows_writes_and_builds(tmp_path: Path, copy_max_quads: int) -> None:
     _make(tmp_path, "first")
-    reader = store.StoreReader(tmp_path)
+    reader = store.StoreReader(tmp_path, copy_max_quads)
     before = reader.get()
     assert reader.get() is before, "no change, no reopen"
     with store.writer(tmp_path) as db:
@@ -56,6 +57,22 @@ def test_reader_follows_writes_and_builds(tmp_path: Path) -> None:
     assert _values(reader.get()) == {"first", "written"}
     _make(tmp_path, "rebuilt")
     assert _values(reader.get()) == {"rebuilt"}
+
+
+def test_in_memory_copies_quads_and_empty_graphs_up_to_the_limit(tmp_path: Path) -> None:
+    disk = Store(str(tmp_path / "db"))
+    quads = [Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal(str(i)), NamedNode(EX + "g"))
+             for i in range(3)]
+    disk.extend(quads)
+    disk.add_graph(NamedNode(EX + "empty"))
+    copy = store.in_memory(disk, 3)
+    assert copy is not disk
+    assert set(copy.quads_for_pattern(None, None, None, None)) == set(quads)
+    assert set(copy.named_graphs()) == {NamedNode(EX + "g"), NamedNode(EX + "empty")}
+    disk.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal("later"), NamedNode(EX + "g")))
+    assert _values(copy) == {"0", "1", "2"}, "a copy is a snapshot of what was opened"
+    assert store.in_memory(disk, 3) is disk, "over the limit: read from disk"
+    assert store.in_memory(disk, 0) is disk, "0: never copy"
 
 
 def test_a_failed_write_still_moves_the_version_on(tmp_path: Path) -> None:
@@ -196,3 +213,15 @@ def test_the_lent_store_is_closed_after_its_block(tmp_path: Path) -> None:
         pass
     with pytest.raises(RuntimeError, match="closed"):
         db.update("INSERT DATA { <http://e/a> <http://e/b> 1 }")
+
+
+@pytest.mark.parametrize("limit", [0, 5])
+def test_the_app_reads_through_a_copy_as_its_setting_says(tmp_path: Path, limit: int) -> None:
+    from server import create_app
+    from server.config import Settings
+    from server.context import STORE_KEY
+
+    _make(tmp_path, "x")
+    reader = create_app(Settings(store=tmp_path, read_copy_max_quads=limit)).extensions[STORE_KEY]
+    assert reader.copy_max_quads == limit
+    assert _values(reader.get()) == {"x"}
