@@ -42,7 +42,7 @@ from pyoxigraph import (  # noqa: E402
     Store,
 )
 
-from server.config import Settings  # noqa: E402
+from server.config import load_settings  # noqa: E402
 from server.store import StoreReader  # noqa: E402
 
 GENERIC = {
@@ -205,7 +205,7 @@ def main() -> int:
     parser.add_argument("--keepalive-inline-ms", default="",
                         help="K2D3_KEEPALIVE_INLINE_MS for the server (default: its own)")
     parser.add_argument("--read-copy-max-quads", type=int,
-                        default=Settings().read_copy_max_quads,
+                        default=load_settings().read_copy_max_quads,
                         help="K2D3_READ_COPY_MAX_QUADS for both sides (0: both read from disk)")
     args = parser.parse_args()
     from endpoint_fixtures import fresh_store, serve

@@ -19,7 +19,6 @@ acknowledged.
 from __future__ import annotations
 
 import fcntl
-import itertools
 import os
 import threading
 import time
@@ -244,7 +243,8 @@ class StoreReader:
     the same query two to nine times faster there than on RocksDB (measured on the article's
     graph), and its time varies less from thread to thread. A larger store is read from disk.
     The copy is for reading only: writes go through :func:`writer`, to disk, and bump the
-    version, which makes every reader copy again.
+    version, which makes every reader copy again (about 10 µs a quad, while the process's
+    other reads wait for it, as they wait for a reopen).
     """
 
     def __init__(self, root: Path, copy_max_quads: int = 0) -> None:
@@ -253,10 +253,17 @@ class StoreReader:
         self._version_file = VersionFile(root)
         self._lock = threading.Lock()
         self._store: Store | None = None
+        self._opened: Store | None = None  # the disk store the current one was read from
         self._version: str | None = None
 
     def version(self) -> str:
         return self._version_file.read()
+
+    @property
+    def copied(self) -> bool:
+        """Whether reads are answered from an in-memory copy (``/healthz`` reports it)."""
+        opened = self._opened
+        return opened is not None and opened is not self._store
 
     def get(self) -> Store:
         return self.snapshot()[0]
@@ -279,20 +286,18 @@ class StoreReader:
                 # holds newer data than the token says; read again until the two agree.
                 now = self._version_file.read(recheck=True)
                 if now == version:
-                    self._store, self._version = in_memory(opened, self.copy_max_quads), version
+                    self._store = in_memory(opened, self.copy_max_quads)
+                    self._opened, self._version = opened, version
                 version = now
             return self._store, version
 
 
 def in_memory(store: Store, max_quads: int) -> Store:
     """An in-memory copy of ``store`` if it holds at most ``max_quads`` quads, else ``store``."""
-    if max_quads <= 0:
-        return store
-    quads = list(itertools.islice(store.quads_for_pattern(None, None, None, None), max_quads + 1))
-    if len(quads) > max_quads:
+    if max_quads <= 0 or len(store) > max_quads:  # pyoxigraph counts in Rust: 30 ms for 150k
         return store
     copy = Store()
-    copy.bulk_extend(quads)
+    copy.bulk_extend(store.quads_for_pattern(None, None, None, None))
     for graph in store.named_graphs():  # named graphs without quads exist too
         copy.add_graph(graph)
     return copy

@@ -1,4 +1,4 @@
-"""Settings that need their own server: the query time limit, union default graph, no token.
+"""Settings that need their own server: time limit, union default graph, read copy, no token.
 
 The time-limit test proves the limit really stops the work: the runaway query's worker process
 is retired, so the CPU time of the server's workers stops growing shortly after the deadline,
@@ -95,6 +95,24 @@ def test_union_default_graph_setting(tmp_path: Path, union: str, expected: bool,
         assert named["boolean"] is True
         sd = requests.get(url + "/sparql", headers={"Accept": "application/n-triples"}).text
         assert ("sparql-service-description#UnionDefaultGraph" in sd) is feature
+
+
+@pytest.mark.parametrize(("limit", "reading"), [("0", "disk"), ("100000", "memory"),
+                                               ("1", "disk")])
+def test_read_copy_setting_and_every_process_reads_a_write(tmp_path: Path, limit: str,
+                                                           reading: str) -> None:
+    with serve(fresh_store(tmp_path), read_copy_max_quads=limit, workers="2") as (url, _):
+        fresh = {"Connection": "close"}  # a new connection each time: both processes answer
+        assert {requests.get(url + "/healthz", headers=fresh).json()["reading"]
+                for _ in range(6)} == {reading}
+        requests.put(url + "/store?graph=http://e/new", data='<http://e/a> <http://e/b> "1" .',
+                     headers={"Content-Type": "application/n-triples",
+                              "Authorization": f"Bearer {TOKEN}"}).raise_for_status()
+        asks = [requests.get(url + "/sparql", headers={**fresh, "Accept": "application/"
+                                                       "sparql-results+json"},
+                             params={"query": 'ASK { GRAPH <http://e/new> { ?s ?p "1" } }'}
+                             ).json()["boolean"] for _ in range(6)]
+        assert asks == [True] * 6
 
 
 def test_writes_are_off_without_a_token(tmp_path: Path) -> None:

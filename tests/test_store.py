@@ -50,6 +50,7 @@ def test_reader_follows_writes_and_builds(tmp_path: Path, copy_max_quads: int) -
     reader = store.StoreReader(tmp_path, copy_max_quads)
     before = reader.get()
     assert reader.get() is before, "no change, no reopen"
+    assert reader.copied is (copy_max_quads > 0)
     with store.writer(tmp_path) as db:
         db.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal("written"),
                     NamedNode(EX + "g")))
@@ -57,6 +58,17 @@ def test_reader_follows_writes_and_builds(tmp_path: Path, copy_max_quads: int) -
     assert _values(reader.get()) == {"first", "written"}
     _make(tmp_path, "rebuilt")
     assert _values(reader.get()) == {"rebuilt"}
+    assert reader.copied is (copy_max_quads > 0)
+
+
+def test_a_store_over_the_copy_limit_is_read_from_disk(tmp_path: Path) -> None:
+    _make(tmp_path, "one")
+    reader = store.StoreReader(tmp_path, 1)
+    assert reader.get() is not None and reader.copied
+    with store.writer(tmp_path) as db:
+        db.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal("two"), NamedNode(EX + "g")))
+    assert _values(reader.get()) == {"one", "two"}
+    assert not reader.copied, "two quads: over the limit of one"
 
 
 def test_in_memory_copies_quads_and_empty_graphs_up_to_the_limit(tmp_path: Path) -> None:
@@ -223,5 +235,5 @@ def test_the_app_reads_through_a_copy_as_its_setting_says(tmp_path: Path, limit:
 
     _make(tmp_path, "x")
     reader = create_app(Settings(store=tmp_path, read_copy_max_quads=limit)).extensions[STORE_KEY]
-    assert reader.copy_max_quads == limit
     assert _values(reader.get()) == {"x"}
+    assert reader.copied is (limit > 0)

@@ -29,14 +29,19 @@ def home() -> str:
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 with the store version when the store answers a query, else 503 (for probes)."""
+    """200 with the store version when the store answers a query, else 503 (for probes).
+
+    ``reading`` says where this process answers reads from: ``memory`` (a copy of the store,
+    see ``K2D3_READ_COPY_MAX_QUADS``) or ``disk``.
+    """
     reader = context.reader()
     try:
         store = reader.get()
         answered = bool(store.query("ASK { }"))
     except (StoreMissing, OSError) as exc:
         return jsonify(status="unavailable", error=str(exc)), 503
-    return jsonify(status="ok" if answered else "unavailable", version=reader.version()), 200
+    return jsonify(status="ok" if answered else "unavailable", version=reader.version(),
+                   reading="memory" if reader.copied else "disk"), 200
 
 
 @bp.get("/.well-known/void")
