@@ -73,11 +73,16 @@ def timeout_for(req: SparqlRequest, settings: Settings) -> float:
 
 
 def etag_for(req: SparqlRequest, media_type: str, timeout: float, version: str) -> str:
-    """A strong tag for this query's answer as of the store's ``version``."""
+    """A weak tag for this query's answer as of the store's ``version``.
+
+    Weak, because answers under one tag are equivalent, not always equal byte for byte: the
+    order of solutions a query does not order may differ between processes (named graphs in
+    an in-memory copy), and CONSTRUCT mints new blank nodes on every run.
+    """
     key = "\x00".join([req.text, *req.default_graphs, "|", *req.named_graphs, media_type,
                        f"{timeout:g}"])
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    return f'"{version}-{digest}"'
+    return f'W/"{version}-{digest}"'
 
 
 def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,

@@ -18,9 +18,12 @@ ENTITY = "/id/vitamin-k2"
     ('"v1-ab"', False),
     ("", False),
     (None, False),
+    ('W/"v1-abc"', True),
+    ('W/"v1-ab", "x"', False),
 ])
 def test_etag_matches(header: str | None, expected: bool) -> None:
     assert etag_matches(header, '"v1-abc"') is expected
+    assert etag_matches(header, 'W/"v1-abc"') is expected, "weak comparison"
 
 
 @pytest.mark.parametrize(("path", "headers"), [
