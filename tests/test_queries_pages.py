@@ -269,3 +269,14 @@ def test_canned_queries_follow_a_deployment_base_iri(tmp_path: Path) -> None:
     assert not [iri for iri in iris if iri.startswith("https://w3id.org/k2d3/")]
     page = client.get(f"/queries/entity-profile?entity={base}id/osteocalcin")
     assert page.status_code == 200, page.get_data(as_text=True)[:500]
+
+
+def test_a_cut_answer_says_so_as_the_endpoint_does(built_store: Path) -> None:
+    client = create_app(load_settings(env={}, store=built_store, max_rows=2)).test_client()
+    cut = client.get("/queries/vitamin-k-sources?format=json")
+    assert len(cut.get_json()["results"]["bindings"]) == 2
+    assert cut.headers["K2D3-Truncated"] == "true" == cut.headers["X-Result-Truncated"]
+    whole = create_app(load_settings(env={}, store=built_store)).test_client().get(
+        "/queries/vitamin-k-sources?format=json")
+    assert len(whole.get_json()["results"]["bindings"]) > 2
+    assert "K2D3-Truncated" not in whole.headers and "X-Result-Truncated" not in whole.headers

@@ -32,6 +32,7 @@ from ..errors import BadRequest, NotAcceptable, NotFound
 from ..execute import QueryResult, run_query, serialize
 from ..highlight import highlight
 from ..linked_data import local_path
+from ..query_answer import TRUNCATED_HEADERS
 from .queries_text import MESSAGES, TOPICS
 
 bp = Blueprint("queries", __name__)
@@ -219,7 +220,7 @@ def query_page(name: str) -> Response | str | tuple[str, int]:
         graph = result.kind == "graph"
         headers = {"Vary": "Accept"}
         if result.truncated:
-            headers["K2D3-Truncated"] = "true"
+            headers.update(dict.fromkeys(TRUNCATED_HEADERS, "true"))
         return Response(serialize(result, media_type), headers=headers,
                         content_type=negotiation.content_type(media_type, graph=graph))
     variables, rows = _table(result, lang) if result.kind != "ask" else ([], [])
