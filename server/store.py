@@ -252,9 +252,9 @@ class StoreReader:
         self.copy_max_quads = copy_max_quads
         self._version_file = VersionFile(root)
         self._lock = threading.Lock()
-        self._store: Store | None = None
-        self._opened: Store | None = None  # the disk store the current one was read from
-        self._version: str | None = None
+        # (store, version, copied), replaced as one so that a reader never pairs one version's
+        # store with another's token
+        self._current: tuple[Store, str, bool] | None = None
 
     def version(self) -> str:
         return self._version_file.read()
@@ -262,8 +262,8 @@ class StoreReader:
     @property
     def copied(self) -> bool:
         """Whether reads are answered from an in-memory copy (``/healthz`` reports it)."""
-        opened = self._opened
-        return opened is not None and opened is not self._store
+        current = self._current
+        return current is not None and current[2]
 
     def get(self) -> Store:
         return self.snapshot()[0]
@@ -275,21 +275,21 @@ class StoreReader:
         between two separate reads cannot tag new data with an old version.
         """
         version = self._version_file.read()
-        store = self._store
-        if store is not None and version == self._version:
-            return store, version
+        current = self._current
+        if current is not None and version == current[1]:
+            return current[0], version
         with self._lock:
             version = self._version_file.read(recheck=True)
-            while self._store is None or version != self._version:
+            while self._current is None or version != self._current[1]:
                 opened = Store.read_only(str(live_dir(self.root)))
                 # A write may land between reading the token and opening: then the store
                 # holds newer data than the token says; read again until the two agree.
                 now = self._version_file.read(recheck=True)
                 if now == version:
-                    self._store = in_memory(opened, self.copy_max_quads)
-                    self._opened, self._version = opened, version
+                    store = in_memory(opened, self.copy_max_quads)
+                    self._current = (store, version, store is not opened)
                 version = now
-            return self._store, version
+            return self._current[0], version
 
 
 def in_memory(store: Store, max_quads: int) -> Store:

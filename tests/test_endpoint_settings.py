@@ -102,17 +102,19 @@ def test_union_default_graph_setting(tmp_path: Path, union: str, expected: bool,
 def test_read_copy_setting_and_every_process_reads_a_write(tmp_path: Path, limit: str,
                                                            reading: str) -> None:
     with serve(fresh_store(tmp_path), read_copy_max_quads=limit, workers="2") as (url, _):
-        fresh = {"Connection": "close"}  # a new connection each time: both processes answer
+        # A new connection each time: both processes answer some of twelve (a review saw
+        # splits from 5:1 to 3:3 in six).
+        fresh = {"Connection": "close"}
         assert {requests.get(url + "/healthz", headers=fresh).json()["reading"]
-                for _ in range(6)} == {reading}
+                for _ in range(12)} == {reading}
         requests.put(url + "/store?graph=http://e/new", data='<http://e/a> <http://e/b> "1" .',
                      headers={"Content-Type": "application/n-triples",
                               "Authorization": f"Bearer {TOKEN}"}).raise_for_status()
         asks = [requests.get(url + "/sparql", headers={**fresh, "Accept": "application/"
                                                        "sparql-results+json"},
                              params={"query": 'ASK { GRAPH <http://e/new> { ?s ?p "1" } }'}
-                             ).json()["boolean"] for _ in range(6)]
-        assert asks == [True] * 6
+                             ).json()["boolean"] for _ in range(12)]
+        assert asks == [True] * 12
 
 
 def test_writes_are_off_without_a_token(tmp_path: Path) -> None:
