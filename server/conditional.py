@@ -15,9 +15,10 @@ from flask import Response, request
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """Whether an ``If-None-Match`` header names ``etag``, by the weak comparison RFC 9110
-    (13.1.2) prescribes for it: ``W/"x"`` and ``"x"`` match each other."""
-    opaque = etag.removeprefix("W/")
-    return opaque in [t.strip().removeprefix("W/") for t in (if_none_match or "").split(",")]
+    (13.1.2) prescribes for it: ``W/"x"`` and ``"x"`` match each other, and ``*`` matches
+    any tag (the representation exists)."""
+    tags = [t.strip().removeprefix("W/") for t in (if_none_match or "").split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def add_etag(response: Response) -> Response:
