@@ -6,9 +6,12 @@ the exact validator (as Werkzeug's ``add_etag`` computes it), and hashing a page
 less than rendering it. Crawlers and caches revalidate with ``If-None-Match`` and get a 304.
 Responses that already carry an ETag (the SPARQL endpoint's, built from the store version) or
 that stream keep theirs; their views test ``If-None-Match`` with :func:`etag_matches`.
+Graph Store writes honour ``If-Match`` and ``If-None-Match`` through :func:`write_refusal`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from flask import Response, request
 
@@ -19,6 +22,28 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     any tag (the representation exists)."""
     tags = [t.strip().removeprefix("W/") for t in (if_none_match or "").split(",")]
     return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def write_refusal(if_match: str | None, if_none_match: str | None,
+                  current: Collection[str] | None) -> str | None:
+    """Why a write's preconditions fail, or ``None`` when they hold (RFC 9110 13.1.1-2).
+
+    ``current`` holds the tags of the target's current representations, ``None`` when it does
+    not exist. ``If-Match`` compares strongly (a ``W/`` tag never matches) and ``*`` asks that
+    the target exist; ``If-None-Match`` compares weakly and ``*`` asks that it not exist.
+    """
+    if if_match:
+        tags = [t.strip() for t in if_match.split(",")]
+        if current is None:
+            return "If-Match: the graph does not exist"
+        if "*" not in tags and not set(tags) & set(current):
+            return "If-Match: the graph has changed since that ETag was given (or it is not one)"
+    if if_none_match and current is not None:
+        if "*" in [t.strip() for t in if_none_match.split(",")]:
+            return "If-None-Match: *, and the graph exists"
+        if any(etag_matches(if_none_match, tag) for tag in current):
+            return "If-None-Match: the graph has not changed since that ETag was given"
+    return None
 
 
 def add_etag(response: Response) -> Response:

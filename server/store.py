@@ -23,7 +23,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -176,7 +176,7 @@ class _Writing:
 
 
 @contextmanager
-def writer(root: Path) -> Iterator[Store]:
+def writer(root: Path, before: Callable[[Store, str], None] | None = None) -> Iterator[Store]:
     """Open the live store read-write under the lock; flush, and bump the version.
 
     pyoxigraph applies each ``add`` / ``remove`` as it comes, so a block that fails half-way
@@ -184,11 +184,20 @@ def writer(root: Path) -> Iterator[Store]:
     readers reopen. It is bumped before the write too: a reader that opens the store while it
     is being written (and may see new data before the final bump) tags what it answers with a
     token that will never be current again, so no client can revalidate stale data as fresh.
+    ``before(store, version)`` runs under the lock first, with the version as it stands: it may
+    refuse the write by raising (a 404, a failed precondition), and then nothing is bumped, so
+    a refused write leaves every client's cached answers valid.
     The store is closed when the block ends, before the lock is released.
     """
     with write_lock(root):
-        _write_version(root)
         lent = _Writing(Store(str(live_dir(root))))
+        try:
+            if before is not None:
+                before(cast(Store, lent), read_version(root))
+        except BaseException:
+            lent.close()
+            raise
+        _write_version(root)
         try:
             yield cast(Store, lent)
             lent.flush()

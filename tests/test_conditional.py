@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from server.conditional import etag_matches
+from server.conditional import etag_matches, write_refusal
 
 ENTITY = "/id/vitamin-k2"
 
@@ -25,6 +25,29 @@ ENTITY = "/id/vitamin-k2"
 def test_etag_matches(header: str | None, expected: bool) -> None:
     assert etag_matches(header, '"v1-abc"') is expected
     assert etag_matches(header, 'W/"v1-abc"') is expected, "weak comparison"
+
+
+CURRENT = {'"v2-text/turtle-1a"', '"v2-application/n-triples-1a"'}
+
+
+@pytest.mark.parametrize(("if_match", "if_none_match", "current", "refused"), [
+    (None, None, CURRENT, False),
+    (None, None, None, False),
+    ('"v2-text/turtle-1a"', None, CURRENT, False),
+    ('"v1-text/turtle-1a", "v2-application/n-triples-1a"', None, CURRENT, False),
+    ('"v1-text/turtle-1a"', None, CURRENT, True),       # changed since
+    ('W/"v2-text/turtle-1a"', None, CURRENT, True),     # If-Match compares strongly
+    ("*", None, CURRENT, False),
+    ("*", None, None, True),                            # no graph to match
+    ('"v2-text/turtle-1a"', None, None, True),
+    (None, "*", None, False),                           # create only: absent, so go
+    (None, "*", CURRENT, True),
+    (None, 'W/"v2-text/turtle-1a"', CURRENT, True),     # If-None-Match compares weakly
+    (None, '"v1-text/turtle-1a"', CURRENT, False),
+])
+def test_write_refusal(if_match: str | None, if_none_match: str | None,
+                       current: set[str] | None, refused: bool) -> None:
+    assert (write_refusal(if_match, if_none_match, current) is not None) is refused
 
 
 @pytest.mark.parametrize(("path", "headers"), [

@@ -87,6 +87,26 @@ def test_in_memory_copies_quads_and_empty_graphs_up_to_the_limit(tmp_path: Path)
     assert store.in_memory(disk, 0) is disk, "0: never copy"
 
 
+def test_a_write_refused_before_it_starts_moves_nothing(tmp_path: Path) -> None:
+    version = _make(tmp_path, "kept")
+    seen: list[str] = []
+
+    def refuse(db: Store, current: str) -> None:
+        seen.append(current)
+        raise LookupError("refused")
+
+    with pytest.raises(LookupError), store.writer(tmp_path, refuse) as db:
+        db.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal("never"),
+                    NamedNode(EX + "g")))
+    assert seen == [version], "the check sees the version as it stands"
+    assert store.read_version(tmp_path) == version
+    with store.writer(tmp_path, lambda db, current: None) as db:  # a check that lets it go
+        db.add(Quad(NamedNode(EX + "s"), NamedNode(EX + "p"), Literal("added"),
+                    NamedNode(EX + "g")))
+    assert store.read_version(tmp_path) != version
+    assert _values(store.StoreReader(tmp_path).get()) == {"kept", "added"}
+
+
 def test_a_failed_write_still_moves_the_version_on(tmp_path: Path) -> None:
     """pyoxigraph applies an ``add`` at once: after a block that fails half-way the data may
     have changed, so readers must reopen and their ETags change."""

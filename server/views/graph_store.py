@@ -4,13 +4,16 @@ https://www.w3.org/TR/sparql11-http-rdf-update/ : indirect identification with `
 or ``?default`` (section 4.2), direct identification for graphs named by URLs under
 ``/store/`` (4.1); GET, HEAD, PUT, POST (RDF payload or ``multipart/form-data``, 5.5), DELETE;
 POST to the graph store itself creates a new graph and answers 201 with its ``Location``
-(5.5). Writes need the update token and go through the store's writer lock.
+(5.5). Writes need the update token and go through the store's writer lock; PUT, POST and
+DELETE on a graph honour ``If-Match`` and ``If-None-Match`` against the tags GET gives it
+(412 when they do not hold), checked under the lock, and a refused write changes no version.
 """
 
 from __future__ import annotations
 
 import uuid
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -18,9 +21,15 @@ from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 from pyoxigraph import serialize as rdf_serialize
 
 from .. import execute, protocol
-from ..conditional import etag_matches
+from ..conditional import etag_matches, write_refusal
 from ..context import reader, settings
-from ..errors import BadRequest, NotAcceptable, NotFound, UnsupportedMediaType
+from ..errors import (
+    BadRequest,
+    NotAcceptable,
+    NotFound,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
 from ..iris import to_iri
 from ..labels import prefixes
 from ..negotiation import GRAPH_TYPES, content_type, negotiate, rdf_format
@@ -79,7 +88,7 @@ def graph_store(path: str | None = None) -> Response:
     if request.method == "DELETE":
         return _delete(graph)
     quads = _payload(graph)
-    with writer(settings().store) as store:
+    with writer(settings().store, _preconditions(graph)) as store:
         existed = _exists(store, graph)
         if request.method == "PUT":
             _clear(store, graph)
@@ -121,8 +130,7 @@ def _get(graph: Graph | None) -> Response:
     store, version = reader().snapshot()
     if not _exists(store, graph):  # before the ETag: a graph deleted since is 404, not 304
         raise NotFound(f"no graph {graph}")
-    # crc32, not hash(): Python salts hash() per process, and every worker must agree.
-    etag = f'"{version}-{media_type}-{zlib.crc32(str(graph).encode()):x}"'
+    etag = _etag(version, media_type, graph)
     if etag_matches(request.headers.get("If-None-Match"), etag):
         return Response(status=304, headers={"ETag": etag})
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
@@ -130,6 +138,33 @@ def _get(graph: Graph | None) -> Response:
     return Response(execute.serialize(result, media_type), 200,
                     headers={"ETag": etag, "Vary": "Accept"},
                     content_type=content_type(media_type, graph=True))
+
+
+def _etag(version: str, media_type: str, graph: Graph) -> str:
+    # crc32, not hash(): Python salts hash() per process, and every worker must agree.
+    return f'"{version}-{media_type}-{zlib.crc32(str(graph).encode()):x}"'
+
+
+def _preconditions(graph: Graph, must_exist: bool = False) -> Callable[[Store, str], None]:
+    """The check a write to ``graph`` runs under the writer lock, before anything changes.
+
+    Raises (from the check):
+        NotFound: ``must_exist`` and the graph does not.
+        PreconditionFailed: the request's ``If-Match`` / ``If-None-Match`` do not hold for the
+            graph as it is (its tags are those GET gives it, in any of its formats).
+    """
+    if_match, if_none_match = request.headers.get("If-Match"), request.headers.get("If-None-Match")
+
+    def check(store: Store, version: str) -> None:
+        exists = _exists(store, graph)
+        if must_exist and not exists:
+            raise NotFound(f"no graph {graph}")
+        current = {_etag(version, t, graph) for t in GRAPH_TYPES} if exists else None
+        refusal = write_refusal(if_match, if_none_match, current)
+        if refusal:
+            raise PreconditionFailed(refusal)
+
+    return check
 
 
 def _clear(store: Store, graph: Graph) -> None:
@@ -140,9 +175,7 @@ def _clear(store: Store, graph: Graph) -> None:
 
 
 def _delete(graph: Graph) -> Response:
-    with writer(settings().store) as store:
-        if not _exists(store, graph):
-            raise NotFound(f"no graph {graph}")
+    with writer(settings().store, _preconditions(graph, must_exist=True)) as store:
         _clear(store, graph)
     return Response(status=204)
 
