@@ -18,10 +18,9 @@ from flask import Response, request
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """Whether an ``If-None-Match`` header names ``etag``, by the weak comparison RFC 9110
-    (13.1.2) prescribes for it: ``W/"x"`` and ``"x"`` match each other, and ``*`` matches
-    any tag (the representation exists)."""
-    tags = [t.strip().removeprefix("W/") for t in (if_none_match or "").split(",")]
-    return "*" in tags or etag.removeprefix("W/") in tags
+    (13.1.2) prescribes for it: ``W/"x"`` and ``"x"`` match each other."""
+    opaque = etag.removeprefix("W/")
+    return opaque in [t.strip().removeprefix("W/") for t in (if_none_match or "").split(",")]
 
 
 def write_refusal(if_match: str | None, if_none_match: str | None,
