@@ -83,3 +83,13 @@ def test_not_found_and_head_requests(client: Any) -> None:
     head = client.head(ENTITY, headers={"Accept": "text/turtle"})
     assert head.headers["ETag"] == client.get(ENTITY, headers={"Accept": "text/turtle"}).headers[
         "ETag"]
+
+
+@pytest.mark.parametrize("query", ["SELEKT * {}", "ASK { SERVICE <http://example.org/x> {} }"])
+def test_a_query_that_fails_is_not_304_whatever_if_none_match_says(client: Any,
+                                                                   query: str) -> None:
+    """RFC 9110 13.2.1: preconditions do not hide an error (the query is checked first)."""
+    for header in ("*", 'W/"anything"'):
+        resp = client.get("/sparql", query_string={"query": query},
+                          headers={"If-None-Match": header})
+        assert resp.status_code in {400, 403}, (header, resp.status_code)
