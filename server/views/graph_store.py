@@ -7,6 +7,8 @@ POST to the graph store itself creates a new graph and answers 201 with its ``Lo
 (5.5). Writes need the update token and go through the store's writer lock; PUT, POST and
 DELETE on a graph honour ``If-Match`` and ``If-None-Match`` against the tags GET gives it
 (412 when they do not hold), checked under the lock, and a refused write changes no version.
+The payload is parsed before the lock is taken, so that no writer waits on a parse: a body that
+does not parse is a 400 even when a precondition would also fail.
 """
 
 from __future__ import annotations
