@@ -16,11 +16,20 @@ from collections.abc import Collection
 from flask import Response, request
 
 
+def _tags(header: str | None) -> list[str]:
+    """The entity tags (or ``*``) a conditional header lists, as written."""
+    return [t.strip() for t in (header or "").split(",")]
+
+
+def _weak(tags: list[str]) -> set[str]:
+    """The tags with any ``W/`` taken off, for the weak comparison."""
+    return {t.removeprefix("W/") for t in tags}
+
+
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """Whether an ``If-None-Match`` header names ``etag``, by the weak comparison RFC 9110
     (13.1.2) prescribes for it: ``W/"x"`` and ``"x"`` match each other."""
-    opaque = etag.removeprefix("W/")
-    return opaque in [t.strip().removeprefix("W/") for t in (if_none_match or "").split(",")]
+    return etag.removeprefix("W/") in _weak(_tags(if_none_match))
 
 
 def write_refusal(if_match: str | None, if_none_match: str | None,
@@ -32,15 +41,16 @@ def write_refusal(if_match: str | None, if_none_match: str | None,
     the target exist; ``If-None-Match`` compares weakly and ``*`` asks that it not exist.
     """
     if if_match:
-        tags = [t.strip() for t in if_match.split(",")]
+        tags = _tags(if_match)
         if current is None:
             return "If-Match: the graph does not exist"
         if "*" not in tags and not set(tags) & set(current):
             return "If-Match: the graph has changed since that ETag was given (or it is not one)"
     if if_none_match and current is not None:
-        if "*" in [t.strip() for t in if_none_match.split(",")]:
+        tags = _tags(if_none_match)
+        if "*" in tags:
             return "If-None-Match: *, and the graph exists"
-        if any(etag_matches(if_none_match, tag) for tag in current):
+        if _weak(tags) & _weak(list(current)):
             return "If-None-Match: the graph has not changed since that ETag was given"
     return None
 
