@@ -94,13 +94,15 @@ def source_quads(ns: Namespaces) -> dict[str, list[Quad]]:
 
 
 def validation_errors() -> list[str]:
-    """What stops a build: SHACL violations, misquotations, identifiers not in the table."""
-    from . import paths, validate
+    """What stops a build: SHACL violations, misquotations, clauses of the article nobody
+    accounts for, identifiers not in the table."""
+    from . import coverage, paths, validate
     from .canned import catalogue_triples
 
     src = sources.Sources.load()
     errors = [str(v) for v in validate.shacl_violations(src.data, src.shapes, src.ontology)]
     errors += validate.quotation_errors(src.data, sources.article_text())
+    errors += coverage.coverage_errors(src.data, sources.article_text())
     errors += validate.identifier_errors(src.data + src.ontology, paths.identifiers_table())
     catalogue = rdflib.Graph().parse(
         data=serialize(catalogue_triples(), format=RdfFormat.N_TRIPLES), format="nt")

@@ -66,10 +66,14 @@ def validation_problems() -> list[str]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from . import coverage, sources
+
     problems = validation_problems()
     for line in problems:
         print(line)
-    checks = "SHACL, HermiT consistency and inferences, quotations, identifiers, data checks"
+    print(coverage.summary(sources.Sources.load().data, sources.article_text()))
+    checks = ("SHACL, HermiT consistency and inferences, quotations, coverage of the article, "
+              "identifiers, data checks")
     print(f"{len(problems)} problem(s)" if problems else f"valid: {checks}")
     return 1 if problems else 0
 

@@ -18,8 +18,8 @@ import pyshacl
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from server import paths
-from server.identifiers import identifier_errors
+from server import coverage, paths
+from server.identifiers import K2D3, identifier_errors
 
 OA = "http://www.w3.org/ns/oa#"
 @dataclass(frozen=True)
@@ -48,17 +48,20 @@ class Report:
 
     shacl: list[Violation] = field(default_factory=list)
     quotations: list[str] = field(default_factory=list)
+    coverage: list[str] = field(default_factory=list)
     identifiers: list[str] = field(default_factory=list)
     checks: dict[str, list[tuple]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not (self.shacl or self.quotations or self.identifiers or self.checks)
+        return not (self.shacl or self.quotations or self.coverage or self.identifiers
+                    or self.checks)
 
     def lines(self) -> list[str]:
         """Human-readable lines, one per problem."""
         out = [f"SHACL: {v}" for v in self.shacl]
         out += [f"quotation: {e}" for e in self.quotations]
+        out += [f"coverage: {e}" for e in self.coverage]
         out += [f"identifier: {e}" for e in self.identifiers]
         for name, rows in self.checks.items():
             out += [f"check {name}: {' '.join(map(str, row))}" for row in rows]
@@ -143,14 +146,6 @@ def shacl_violations(
 # --- quotations ----------------------------------------------------------------------------
 
 
-def _occurrences(text: str, needle: str) -> list[int]:
-    found, start = [], text.find(needle)
-    while start >= 0:
-        found.append(start)
-        start = text.find(needle, start + 1)
-    return found
-
-
 def quotation_errors(graph: Graph, article_text: str) -> list[str]:
     """Check every ``oa:TextQuoteSelector`` against the article.
 
@@ -170,17 +165,13 @@ def quotation_errors(graph: Graph, article_text: str) -> list[str]:
         exact = str(exacts[0])
         if unicodedata.normalize("NFC", exact) != exact:
             errors.append(f"{sel}: oa:exact is not in Unicode NFC")
-        hits = _occurrences(text, unicodedata.normalize("NFC", exact))
-        if not hits:
+        if not coverage.locate(text, unicodedata.normalize("NFC", exact)):
             errors.append(f"{sel}: oa:exact not found in the article: {exact[:40]!r}")
             continue
         prefix = graph.value(sel, prefix_p)
         suffix = graph.value(sel, suffix_p)
-        matching = [
-            i for i in hits
-            if (prefix is None or text[:i].endswith(str(prefix)))
-            and (suffix is None or text[i + len(exact):].startswith(str(suffix)))
-        ]
+        matching = coverage.locate(text, exact, None if prefix is None else str(prefix),
+                                   None if suffix is None else str(suffix))
         if not matching:
             errors.append(f"{sel}: oa:prefix/oa:suffix match no occurrence of oa:exact")
         elif len(matching) > 1:
@@ -191,7 +182,16 @@ def quotation_errors(graph: Graph, article_text: str) -> list[str]:
         selectors = [s for t in graph.objects(ann, target_p) for s in graph.objects(t, selector_p)]
         if not any((s, exact_p, None) in graph for s in selectors):
             errors.append(f"{ann}: no oa:hasTarget/oa:hasSelector/oa:exact chain")
+    errors += wording_errors(graph, text)
     return errors
+
+
+def wording_errors(graph: Graph, article_text: str) -> list[str]:
+    """Every ``k2d3:authorWording`` must be the article's words, verbatim (like a quotation)."""
+    wording = URIRef(K2D3 + "authorWording")
+    return [f"{line}: k2d3:authorWording not found in the article: {str(words)[:40]!r}"
+            for line, words in sorted(graph.subject_objects(wording), key=str)
+            if unicodedata.normalize("NFC", str(words)) not in article_text]
 
 
 # --- check queries -------------------------------------------------------------------------
@@ -252,6 +252,7 @@ def validate_all(
     return Report(
         shacl=shacl_violations(data_graph, shapes, ontology),
         quotations=quotation_errors(data_graph, article_text),
+        coverage=coverage.coverage_errors(data_graph, article_text),
         identifiers=identifier_errors(union, identifiers_tsv),
         checks=check_query_failures(union),
     )
