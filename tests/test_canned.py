@@ -4,8 +4,11 @@ Each canned query ``NAME`` has expected answers in ``tests/data/expected/NAME*.t
 reading the source article (not by running the query). A file's header lines say how to compare:
 
 ``# params: name=value&name=value``   the parameters to run the query with (URL-encoded);
-``# match: exact``                    the distinct result rows, projected onto the file's columns,
-                                      are exactly the file's rows (``subset``: they include them);
+``# match: exact``                    the result rows, projected onto the file's columns, are the
+                                      file's rows as a multiset: a duplicated row is a failure
+                                      (``subset``: they include the file's rows, as a multiset);
+``# order: column column``            the query orders by these columns: their values, row by
+                                      row, are those of the file's rows in the file's order;
 ``# min-rows: N``                     at least N result rows;
 ``!value<TAB>value``                  a row that must NOT be in the projected results.
 
@@ -42,7 +45,8 @@ class Expected:
     match: str = "exact"
     min_rows: int = 0
     columns: list[str] = field(default_factory=list)
-    rows: set[tuple[str, ...]] = field(default_factory=set)
+    order: list[str] = field(default_factory=list)
+    rows: list[tuple[str, ...]] = field(default_factory=list)
     absent: set[tuple[str, ...]] = field(default_factory=set)
 
 
@@ -55,6 +59,8 @@ def load_expected(path: Path) -> Expected:
             exp.params = dict(parse_qsl(line.split(":", 1)[1].strip()))
         elif line.startswith("# match:"):
             exp.match = line.split(":", 1)[1].strip()
+        elif line.startswith("# order:"):
+            exp.order = line.split(":", 1)[1].split()
         elif line.startswith("# min-rows:"):
             exp.min_rows = int(line.split(":", 1)[1])
         elif line.startswith("#"):
@@ -64,7 +70,7 @@ def load_expected(path: Path) -> Expected:
         elif line.startswith("!"):
             exp.absent.add(tuple(line[1:].split("\t")))
         else:
-            exp.rows.add(tuple(line.split("\t")))
+            exp.rows.append(tuple(line.split("\t")))
     return exp
 
 
@@ -83,6 +89,21 @@ def short(term: object) -> str:
 
 def matches(row: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
     return all(p == "*" or p == v for v, p in zip(row, pattern, strict=True))
+
+
+def pair_up(got: list[tuple[str, ...]], wanted: list[tuple[str, ...]]
+            ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Match ``wanted`` patterns to ``got`` rows one to one (a multiset match; patterns without
+    wildcards first). Returns the patterns left unmatched and the rows left over."""
+    left = list(got)
+    unmatched = []
+    for pattern in sorted(wanted, key=lambda p: p.count("*")):
+        hit = next((i for i, row in enumerate(left) if matches(row, pattern)), None)
+        if hit is None:
+            unmatched.append(pattern)
+        else:
+            del left[hit]
+    return unmatched, left
 
 
 EXPECTED_FILES = sorted(EXPECTED.glob("*.tsv"))
@@ -112,14 +133,26 @@ def test_canned_query_answers_as_the_article_says(store: Store, path: Path) -> N
     wanted = {c for i, c in enumerate(exp.columns) if any(r[i] not in ("", "*") for r in exp.rows)}
     missing = wanted - {k for row in rows for k in row}
     assert not missing, f"{exp.query} never binds {sorted(missing)}"
-    got = {tuple(short(row.get(c)) for c in exp.columns) for row in rows}
-    unmatched = [e for e in exp.rows if not any(matches(g, e) for g in got)]
+    got = [tuple(short(row.get(c)) for c in exp.columns) for row in rows]
+    unmatched, extra = pair_up(got, exp.rows)
     assert not unmatched, f"{path.name}: expected rows not found: {unmatched}\ngot: {sorted(got)}"
     if exp.match == "exact":
-        extra = [g for g in got if not any(matches(g, e) for e in exp.rows)]
-        assert not extra, f"{path.name}: unexpected rows: {extra}"
+        assert not extra, f"{path.name}: unexpected (or duplicated) rows: {extra}"
     forbidden = [g for g in got for a in exp.absent if matches(g, a)]
     assert not forbidden, f"{path.name}: rows that must be absent: {forbidden}"
+    if exp.order:
+        keys = [exp.columns.index(c) for c in exp.order]
+        assert [tuple(g[k] for k in keys) for g in got] == \
+            [tuple(e[k] for k in keys) for e in exp.rows], f"{path.name}: rows out of order"
+
+
+@pytest.mark.parametrize("name", sorted(q.name for q in canned.catalogue()))
+def test_no_canned_query_repeats_a_row(store: Store, name: str) -> None:
+    """A duplicated row says the same thing twice (the verdict once listed 6 rows of 15 twice)."""
+    rows = run(store, name, {})
+    seen = [tuple(sorted((k, short(v)) for k, v in row.items())) for row in rows]
+    repeated = {r for r in seen if seen.count(r) > 1}
+    assert not repeated, f"{name} repeats rows: {sorted(repeated)[:3]}"
 
 
 def test_every_canned_query_has_an_expected_answer() -> None:
@@ -265,3 +298,23 @@ def test_class_parameter_allows_only_instances_of_the_class(store: Store) -> Non
         "https://w3id.org/k2d3/id/osteocalcin")
     with pytest.raises(canned_params.ParamError, match="'p'"):
         canned_params.bind(q, {"p": "k2di:bone"}, store)
+
+
+#: Who benefits, per outcome of the verdict (from the article): the populations of the claims it
+#: accepts, listed in one cell.
+VERDICT_BENEFITS = {
+    "k2di:bmd": {"k2di:pop-postmenopausal-women", "k2di:pop-older-adults"},
+    "k2di:bone-turnover-markers": {"k2di:pop-postmenopausal-women", "k2di:pop-older-adults"},
+    "k2di:bone-indices": {"k2di:pop-postmenopausal-women",
+                          "k2di:pop-postmenopausal-women-with-osteoporosis-or-low-bone-mass"},
+    "k2di:fractures": set(), "k2di:cardiovascular-outcomes": set(),
+    "k2di:pop-general-population": set(),
+}
+
+
+def test_verdict_lists_who_benefits_in_one_cell(store: Store) -> None:
+    rows = run(store, "verdict", {})
+    got = {short(row["outcome"]): {short(NamedNode(iri)) for iri in
+                                   (row["benefits"].value.split() if row.get("benefits") else [])}
+           for row in rows}
+    assert got == VERDICT_BENEFITS
