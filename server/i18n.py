@@ -42,7 +42,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "shapes.lead": "The build validates the graph data against these SHACL shapes; each "
         "one says what it requires, and its message says what is wrong when data breaks it.",
         "source.title": "The source: Should you take vitamin K with your vitamin D?",
-        "source.coverage": "Highlighted passages are quoted by claims in the graph.",
+        "source.coverage": "Highlighted passages are quoted by claims in the graph; passages "
+        "in grey carry no claim (headings, questions, the byline).",
+        "source.uncovered": "Not yet accounted for by any claim",
+        "source.complete": "Every sentence of the article is quoted for a claim or marked as "
+        "carrying none.",
         "home.title": "k2d3: should you take vitamin K2 with vitamin D3?",
         "home.lead": "k2d3 is a knowledge graph of the claims, evidence and quotations of one "
         "article, served as linked data with a SPARQL 1.1 endpoint.",
@@ -51,6 +55,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dumps.title": "Dumps", "dumps.file": "File", "dumps.size": "Size",
         "dumps.sha256": "SHA-256", "dumps.none": "No dumps were written for this store.",
         "label": "Label", "iri": "IRI", "value": "Value", "property": "Property",
+        "claim.status": "Who says this, and the article's verdict",
+        "claim.affirmed": "The article's author affirms this claim.",
+        "claim.reported": "A claim the article reports and evaluates: the article does not "
+        "assert it. Read the verdict.",
+        "claim.inferred": "An inference of the k2d3 curators: the article does not state it.",
+        "claim.verdict": "Verdict", "claim.evaluated_by": "Evaluated by",
+        "claim.asserted_by": "Asserted by", "claim.hedge": "Hedge",
+        "claim.gaps": "Evidence the article says is missing",
     },
     "zh": {
         "nav.label": "站点", "nav.home": "首页", "nav.sparql": "查询编辑器",
@@ -73,7 +85,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "shapes.lead": "构建时用这些 SHACL 形状校验图数据;每个形状说明它的要求,"
         "数据违反时由其消息说明问题所在。",
         "source.title": "原文:维生素 K 应该与维生素 D 一起服用吗?",
-        "source.coverage": "高亮的段落被图中的论断引用。",
+        "source.coverage": "高亮的段落被图中的论断引用;灰色段落不含论断(标题、提问、署名)。",
+        "source.uncovered": "尚未被任何论断涵盖",
+        "source.complete": "文章的每个句子都已被论断引用,或标明不含论断。",
         "home.title": "k2d3:维生素 K2 应该与维生素 D3 一起服用吗?",
         "home.lead": "k2d3 是一篇文章中的论断、证据和引文构成的知识图谱,以关联数据发布,"
         "并提供 SPARQL 1.1 查询端点。",
@@ -82,6 +96,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dumps.file": "文件", "dumps.size": "大小", "dumps.sha256": "SHA-256",
         "dumps.none": "这个存储没有生成数据下载文件。", "label": "标签", "iri": "IRI",
         "value": "值", "property": "属性",
+        "claim.status": "谁这样说,以及文章的结论",
+        "claim.affirmed": "文章作者本人肯定这一论断。",
+        "claim.reported": "这是文章转述并加以评估的论断,并非文章本身的主张。请看结论。",
+        "claim.inferred": "这是 k2d3 整理者的推断,文章并未如此陈述。",
+        "claim.verdict": "结论", "claim.evaluated_by": "评估者", "claim.asserted_by": "主张者",
+        "claim.hedge": "限定语", "claim.gaps": "文章指出缺失的证据",
     },
 }
 

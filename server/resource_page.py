@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store, Variable
 
 from . import labels
 from .labels import short_name
@@ -162,3 +162,45 @@ def quotations(store: Store, iri: str, evidence_iris: set[str], terms: Terms,
             out.append({"quote": quote, "paragraph": source_page.paragraph_of(text, quote),
                         "node": terms.iri(quote.node) if quote.node.startswith("http") else None})
     return out
+
+
+K2D3_TERMS = "https://w3id.org/k2d3/ontology#"
+CLAIM = """
+PREFIX k2d3: <https://w3id.org/k2d3/ontology#>
+SELECT ?claim ?verdict ?evaluator ?asserter ?hedge ?derivation ?gap WHERE {
+  ?claim a k2d3:Claim .
+  OPTIONAL { ?claim k2d3:verdict ?verdict }
+  OPTIONAL { ?claim k2d3:evaluatedBy ?evaluator }
+  OPTIONAL { ?claim k2d3:assertedBy ?asserter }
+  OPTIONAL { ?claim k2d3:hedge ?hedge }
+  OPTIONAL { ?claim k2d3:derivation ?derivation }
+  OPTIONAL { ?claim k2d3:hasEvidenceGap ?gap }
+}"""
+
+
+def claim_status(store: Store, iri: str, terms: Terms) -> dict[str, Any] | None:
+    """For a claim: its verdict, who evaluates it and who asserts it, its hedge and evidence
+    gaps, for the top of its page, so that a title like "D3 + K2 reduces fractures" never reads
+    as a finding. ``None`` for anything that is not a claim."""
+    solutions = store.query(CLAIM, substitutions={Variable("claim"): NamedNode(iri)},
+                            use_default_graph_as_union=True)
+    rows = list(solutions)  # type: ignore[arg-type]
+    if not rows:
+        return None
+
+    def values(name: str) -> list[dict[str, Any]]:
+        found = sorted({row[name].value for row in rows if row[name] is not None})
+        return [terms.iri(v) for v in found]
+
+    evaluators, asserters = values("evaluator"), values("asserter")
+    evaluator_iris = {e["iri"] for e in evaluators}
+    derivations = {d["iri"] for d in values("derivation")}
+    return {
+        "verdict": next(iter(values("verdict")), None),
+        "evaluators": evaluators,
+        "asserters": asserters,
+        "hedges": values("hedge"),
+        "gaps": values("gap"),
+        "affirmed": bool(evaluator_iris & {a["iri"] for a in asserters}),
+        "inferred": any(d.endswith("derivation-curator-inference") for d in derivations),
+    }

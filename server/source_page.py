@@ -5,6 +5,9 @@ its annotation through ``oa:hasTarget`` / ``oa:hasSelector``; the annotation's `
 and any IRI pointing at it are the resources that cite it). Each is located in the NFC text of
 the article (``oa:prefix`` / ``oa:suffix`` pick among repeated passages), and the text is cut
 into paragraphs of plain and highlighted segments for ``source.html`` and the claim pages.
+Passages the graph marks as carrying no claim (annotations ``oa:motivatedBy oa:classifying``)
+are shown apart from quotations, and clauses nothing accounts for (``server.coverage``) are
+marked, so a curator sees at once what is left to model.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from typing import Any
 
 from pyoxigraph import NamedNode, Store
 
-from . import paths
+from . import coverage, paths
 
 OA = "http://www.w3.org/ns/oa#"
 QUOTATIONS = f"""
 PREFIX oa: <{OA}>
-SELECT DISTINCT ?q ?exact ?prefix ?suffix ?citer WHERE {{
+SELECT DISTINCT ?q ?exact ?prefix ?suffix ?citer ?classifies WHERE {{
   ?sel oa:exact ?exact .
+  BIND(EXISTS {{ ?by oa:motivatedBy oa:classifying ; oa:hasTarget/oa:hasSelector ?sel }}
+       AS ?classifies)
   ?q (oa:hasTarget|oa:hasSelector|oa:refinedBy)* ?sel .
   FILTER NOT EXISTS {{ ?up (oa:hasTarget|oa:hasSelector|oa:refinedBy) ?q }}
   OPTIONAL {{ ?sel oa:prefix ?prefix }}
@@ -47,6 +52,8 @@ class Quote:
     citers: list[str] = field(default_factory=list)
     start: int = -1
     anchor: str = ""
+    kind: str = "quotation"
+    """``quotation`` (of a claim), ``no-claim`` (a passage carrying none) or ``uncovered``."""
 
     @property
     def end(self) -> int:
@@ -88,6 +95,8 @@ def quotations(store: Store, text: str | None = None) -> list[Quote]:
                           unicodedata.normalize("NFC", prefix),
                           unicodedata.normalize("NFC", suffix))
             quote.start = locate(text, quote.exact, quote.prefix, quote.suffix)
+            if row["classifies"] is not None and row["classifies"].value == "true":
+                quote.kind = "no-claim"
             found[key] = quote
         citer = row["citer"]
         if isinstance(citer, NamedNode) and citer.value not in quote.citers:
@@ -97,6 +106,14 @@ def quotations(store: Store, text: str | None = None) -> list[Quote]:
         quote.anchor = f"q{number}"
         quote.citers.sort()
     return quotes
+
+
+def uncovered(text: str, quotes: list[Quote]) -> list[Quote]:
+    """The clauses of the article that no quotation or no-claim passage accounts for."""
+    spans = [(q.start, q.end) for q in quotes if q.start >= 0]
+    missing = coverage.uncovered(coverage.sentences(text), spans)
+    return [Quote("", c.text, start=c.start, anchor=f"u{number}", kind="uncovered")
+            for number, c in enumerate(missing, 1)]
 
 
 def documents(store: Store) -> list[str]:
@@ -125,8 +142,10 @@ def _segments(text: str, start: int, end: int, quotes: list[Quote]) -> list[dict
     pieces = []
     for a, b in zip(cuts, cuts[1:], strict=False):
         over = [q for q in inside if q.start <= a and q.end >= b]
-        pieces.append({"text": text[a:b], "quotes": over,
-                       "first": [q for q in over if q.start == a]})
+        kinds = {q.kind for q in over}
+        kind = next((k for k in ("quotation", "uncovered", "no-claim") if k in kinds), "")
+        pieces.append({"text": text[a:b], "quotes": [q for q in over if q.kind == kind],
+                       "kind": kind, "first": [q for q in over if q.start == a and q.kind == kind]})
     return pieces
 
 

@@ -56,7 +56,7 @@ def test_ontology_page_lists_every_class_and_property(client, ontology: rdflib.G
         if str(term).startswith(NS.vocab):
             assert f'id="{str(term)[len(NS.vocab):]}"' in text, term
         for label in ontology.objects(term, RDFS.label):
-            assert html.escape(str(label), quote=False) in text, (term, label)
+            assert str(label) in html.unescape(text), (term, label)
 
 
 def test_ontology_page_renders_restrictions_readably(client, ontology: rdflib.Graph) -> None:
@@ -73,6 +73,8 @@ def _quotations(data: rdflib.Graph) -> dict[str, set[str]]:
     for selector, exact in data.subject_objects(OA.exact):
         annotations = {a for t in data.subjects(OA.hasSelector, selector)
                        for a in data.subjects(OA.hasTarget, t)} or {selector}
+        if any((a, OA.motivatedBy, OA.classifying) in data for a in annotations):
+            continue  # a passage that carries no claim: shown apart, not highlighted
         citers = {str(c) for a in annotations for c in data.subjects(None, a)
                   if isinstance(c, rdflib.URIRef)}
         citers |= {str(b) for a in annotations for b in data.objects(a, OA.hasBody)}
@@ -110,6 +112,38 @@ def test_claim_page_shows_quotation_in_its_paragraph(client, data: rdflib.Graph)
             assert paragraph.replace("**", "") in text.replace("<mark>", "").replace(
                 "</mark>", ""), claim
             assert "/source#q" in text
+
+
+#: From the article: who asserts each claim and whether its author affirms it (issue 11).
+CLAIM_TOPS = [
+    # the fracture benefit is the promoters', tested and left unclear by the author
+    ("claim-d3-k2-fractures", "en", "does not assert it",
+     ["uncertain", "Scott Gavura", "makers of the related products", "large, high-quality RCT"]),
+    ("claim-d3-k2-cardiovascular", "zh", "并非文章本身的主张",
+     ["证据不支持", "Scott Gavura", "健康界"]),
+    ("claim-d3-k2-bmd", "en", "author affirms", ["weakly supported", "Scott Gavura"]),
+    ("claim-vitamin-k-activates-clotting-factors", "en", "curators",
+     ["the k2d3 curators"]),
+    ("claim-k2-more-readily-absorbed-than-k1", "en", "author affirms", ["appears"]),
+]
+
+
+@pytest.mark.parametrize("local, lang, stance, facts", CLAIM_TOPS, ids=[c[0] for c in CLAIM_TOPS])
+def test_claim_page_opens_with_who_asserts_and_the_verdict(client, local: str, lang: str,
+                                                           stance: str, facts: list[str]) -> None:
+    page = client.get(f"/id/{local}?lang={lang}", headers={"Accept": "text/html"})
+    text = html.unescape(page.get_data(as_text=True))
+    start = text.index('<section class="claim-status')
+    box = text[start:text.index("</section>", start)]
+    assert start < text.index('class="statements'), "the verdict comes before the statements"
+    assert stance in box
+    for fact in facts:
+        assert fact in box, (local, fact)
+
+
+def test_pages_that_are_not_claims_have_no_verdict_box(client) -> None:
+    page = client.get("/id/bmd", headers={"Accept": "text/html"})
+    assert "claim-status" not in page.get_data(as_text=True)
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +206,29 @@ def test_chinese_pages(client, ontology: rdflib.Graph) -> None:  # type: ignore[
                                             "Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert '<html lang="zh-Hans">' in text
     assert all(label in text for label in zh)
+
+
+def test_source_page_marks_passages_without_a_claim(client) -> None:
+    text = html.unescape(client.get("/source", headers={"Accept": "text/html"})
+                         .get_data(as_text=True))
+    assert '<span class="no-claim"' in text
+    assert "那么,让我们仔细看看相关证据。" in text
+    assert 'class="uncovered"' not in text
+    assert 'class="complete"' in text
+
+
+def test_source_page_shows_what_no_claim_accounts_for(
+        built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from conftest import copy_store
+
+    root = copy_store(built_store, tmp_path_factory.mktemp("uncovered") / "store")
+    selector = NamedNode(NS.resource + "no-claim-transition-evidence-selector")
+    with store.writer(root) as writable:
+        for quad in list(writable.quads_for_pattern(selector, None, None, None)):
+            writable.remove(quad)
+    client = create_app(load_settings(env={}, store=root)).test_client()
+    text = html.unescape(client.get("/source").get_data(as_text=True))
+    assert 'class="uncovered-list"' in text
+    assert '<span class="uncovered" id="u1"' in text
+    for clause in ("那么", "让我们仔细看看相关证据"):
+        assert f">{clause}</a></li>" in text

@@ -84,6 +84,7 @@ def serve_iri(iri: str, path: str | None = None, path_format: str | None = None)
     lang = i18n.pick_lang(request)
     page = resource_page.build(store, iri, ns, lang, _wanted())
     terms = resource_page.Terms(store, ns, lang)
+    page["claim"] = resource_page.claim_status(store, iri, terms)
     page["evidence"] = resource_page.evidence(store, iri, terms)
     evidence_iris = {e["term"]["iri"] for e in page["evidence"]}
     page["quotations"] = resource_page.quotations(store, iri, evidence_iris, terms)
@@ -147,13 +148,15 @@ def source() -> str:
     lang = i18n.pick_lang(request)
     text = source_page.article()
     quotes = source_page.quotations(store, text)
+    missing = source_page.uncovered(text, quotes)
     terms = resource_page.Terms(store, ns, lang)
     citers = {iri: terms.iri(iri) for q in quotes for iri in q.citers}
     documents = [terms.iri(d) for d in source_page.documents(store)]
-    return render_template("source.html", paragraphs=source_page.paragraphs(text, quotes),
-                           documents=documents,
-                           quotes=quotes, citers=citers, nav_active="source",
-                           unlocated=[q for q in quotes if q.start < 0])
+    return render_template("source.html",
+                           paragraphs=source_page.paragraphs(text, quotes + missing),
+                           documents=documents, uncovered=missing,
+                           quotes=[q for q in quotes if q.kind == "quotation"], citers=citers,
+                           nav_active="source", unlocated=[q for q in quotes if q.start < 0])
 
 
 
