@@ -68,7 +68,7 @@ def test_catalogue_in_chinese(client, how) -> None:  # type: ignore[no-untyped-d
 def test_query_page_runs_with_its_defaults(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get("/queries/vitamin-k-proteins").get_data(as_text=True)
     assert "<h1>Which proteins does vitamin K activate" in html
-    assert '<th scope="col">protein</th>' in html
+    assert '<th scope="col" title="?protein">Protein</th>' in html  # queries/columns.tsv
     assert re.search(r"4 results in [\d.]+ ms", html)
     assert '<a href="/id/osteocalcin" title="https://w3id.org/k2d3/id/osteocalcin">' \
         'osteocalcin</a>' in html

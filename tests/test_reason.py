@@ -75,3 +75,10 @@ def test_disjointness_is_enforced(asserted: rdflib.Graph) -> None:
     broken.add((culprit, RDF.type, right))
     with pytest.raises(reason.InconsistentOntology):
         reason.infer(broken)
+
+
+def test_a_curator_inference_is_never_endorsed_by_the_article(inferred: rdflib.Graph) -> None:
+    """The review's finding H1: an inference of the curators read as a claim the article accepts."""
+    claim = rdflib.URIRef("https://w3id.org/k2d3/id/claim-vitamin-k-activates-clotting-factors")
+    endorsed = rdflib.URIRef("https://w3id.org/k2d3/ontology#EndorsedClaim")
+    assert (claim, rdflib.RDF.type, endorsed) not in inferred

@@ -256,6 +256,10 @@ BREAKERS = {
         (K2DI["design-rct"], SKOS.exactMatch, URIRef("http://id.nlm.nih.gov/mesh/D016449"))),
     "british-spelling": lambda g: g.add(
         (K2DI["bone-mineralization"], SKOS.note, Literal("normal bone mineralisation", lang="en"))),
+    "attribution-without-basis": lambda g: g.remove(
+        (K2DI["claim-marketing-k2-makes-d3-safer"], K2D3.attributionBasis, None)),
+    "quotation-without-translation": lambda g: g.remove(
+        (K2DI["quote-vka"], K2D3.curatedTranslation, None)),
     "indirectness-on-measured-outcome": lambda g: g.add(
         (K2DI["el-d3-k2-bmd-rcts"], K2D3.downgradedFor, K2DI["grade-indirectness"])),
 }
@@ -284,6 +288,9 @@ REGRESSIONS = {
     "the author asserts the rejected heart claim": ("evaluator-asserts-what-he-rejects",
         lambda g: g.add((K2DI["claim-d3-k2-cardiovascular"], K2D3.assertedBy,
                          K2DI["scott-gavura"]))),
+    "a curator inference as a plain triple": ("direct-triple-without-claim",
+        lambda g: g.add((K2DI["vitamin-k"], K2D3.activates,
+                         K2DI["vitamin-k-dependent-clotting-factors"]))),
     "a hedged comparison as a plain triple": ("hedge-lost",
         lambda g: g.add((K2DI["vitamin-k2"], K2D3.moreReadilyAbsorbedThan, K2DI["vitamin-k1"]))),
     "the synergy quotation shorn of its doubt": ("hedge-lost",
