@@ -261,3 +261,21 @@ def bind(query: CannedQuery, raw: Mapping[str, str], store: Any = None) -> dict[
     from .canned_params import bind as bind_params
 
     return bind_params(query, raw, store)
+
+
+@lru_cache(maxsize=1)
+def _column_labels() -> dict[str, dict[str, str]]:
+    """``queries/columns.tsv``: variable -> {lang: header}."""
+    out: dict[str, dict[str, str]] = {}
+    lines = (paths.queries_dir() / "columns.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line and not line.startswith("#")]
+    header, body = rows[0], rows[1:]
+    for row in body:
+        out[row[0]] = dict(zip(header[1:], row[1:], strict=True))
+    return out
+
+
+def column_label(variable: str, lang: str) -> str:
+    """The human header of a result column (``queries/columns.tsv``), else the variable."""
+    labels = _column_labels().get(variable, {})
+    return labels.get(lang) or labels.get("en") or variable

@@ -50,6 +50,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "home.title": "k2d3: should you take vitamin K2 with vitamin D3?",
         "home.lead": "k2d3 is a knowledge graph of the claims, evidence and quotations of one "
         "article, served as linked data with a SPARQL 1.1 endpoint.",
+        "home.answer": "The article's answer, outcome by outcome",
+        "home.verdict": "The verdict table, with the claims and evidence behind each row",
+        "home.positions": "What the author affirms, rejects or leaves open",
+        "home.gaps": "Which trials are missing",
         "home.explore": "Explore", "home.void": "Dataset description (VoID)",
         "home.dumps": "Downloads (dumps)", "home.healthz": "Health check",
         "dumps.title": "Dumps", "dumps.file": "File", "dumps.size": "Size",
@@ -91,6 +95,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "home.title": "k2d3:维生素 K2 应该与维生素 D3 一起服用吗?",
         "home.lead": "k2d3 是一篇文章中的论断、证据和引文构成的知识图谱,以关联数据发布,"
         "并提供 SPARQL 1.1 查询端点。",
+        "home.answer": "文章的答案(逐项结局)", "home.verdict": "结论表,附每行背后的论断与证据",
+        "home.positions": "作者肯定、否定或未下定论的内容", "home.gaps": "缺少哪些试验",
         "home.explore": "浏览", "home.void": "数据集描述(VoID)",
         "home.dumps": "数据下载", "home.healthz": "健康检查", "dumps.title": "数据下载",
         "dumps.file": "文件", "dumps.size": "大小", "dumps.sha256": "SHA-256",

@@ -7,9 +7,9 @@ the ``linkable`` template test (``iris.linkable``: only http(s) IRIs and local p
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template, send_file
+from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file
 
-from .. import context, dumps, i18n, iris, linked_data
+from .. import context, dumps, i18n, iris, linked_data, verdict
 from ..store import StoreMissing
 
 bp = Blueprint("meta", __name__)
@@ -21,8 +21,11 @@ bp.add_app_template_test(iris.linkable, "linkable")
 def home() -> str:
     """What k2d3 is, and where to go from here."""
     ns = context.settings().ns
+    store = context.store()
+    lang = i18n.pick_lang(request)
     return render_template(
         "home.html", nav_active="home", site=linked_data.site_url(), ns=ns,
+        answer=verdict.sentences(store, verdict.rows(store), lang),
         ontology=linked_data.local_path(ns.ontology, ns),
         dataset=linked_data.local_path(ns.dataset, ns))
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import NamedNode
 
 from .. import (
     canned,
@@ -24,6 +24,8 @@ from .. import (
     labels,
     linked_data,
     negotiation,
+    results_table,
+    verdict,
 )
 from ..context import reader as _reader
 from ..context import settings as _settings
@@ -31,7 +33,6 @@ from ..context import store as _store
 from ..errors import BadRequest, NotAcceptable, NotFound
 from ..execute import QueryResult, run_query, serialize
 from ..highlight import highlight
-from ..linked_data import local_path
 from ..query_answer import TRUNCATED_HEADERS
 from .queries_text import MESSAGES, TOPICS
 
@@ -90,29 +91,27 @@ def evidence_map_page() -> Response | str:
                  names=labels.labels(store, iris, lang))
 
 
-def _cell(term: Any, names: dict[str, str]) -> dict[str, Any]:
-    """One result value for the HTML table: text, link, language, datatype."""
-    if term is None:
-        return {"text": ""}
-    if isinstance(term, NamedNode):
-        local = local_path(term.value, _settings().ns)
-        return {"text": names.get(term.value, term.value), "href": local or term.value,
-                "iri": term.value}
-    if isinstance(term, Literal):
-        return {"text": term.value, "lang": term.language}
-    return {"text": str(term)}
+def _table(result: QueryResult, lang: str) -> tuple[dict[str, Any], results_table.Page]:
+    """The answer's headers and the rows of the page asked for (``?page=``, ``?size=``)."""
+    total = len(result.triples) if result.kind == "graph" else result.row_count
+    try:
+        shown = results_table.page(total, request.args.get("page"), request.args.get("size"))
+    except ValueError:
+        raise BadRequest("parameters 'page' and 'size' are whole numbers from 1, for example "
+                         "?page=2&size=50") from None
+    table = results_table.Table(_store(), _settings().ns, lang)
+    return table.build(result, shown), shown
 
 
-def _table(result: QueryResult, lang: str) -> tuple[list[str], list[list[dict[str, Any]]]]:
-    if result.kind == "graph":
-        variables = ["subject", "predicate", "object"]
-        rows = [dict(zip(variables, (t.subject, t.predicate, t.object), strict=True))
-                for t in result.triples]
-    else:
-        variables, rows = list(result.variables), list(result.rows)
-    iris = [t.value for row in rows for t in row.values() if isinstance(t, NamedNode)]
-    names = labels.labels(_store(), iris, lang)
-    return variables, [[_cell(row.get(v), names) for v in variables] for row in rows]
+def _page_links(shown: results_table.Page) -> dict[str, str]:
+    """Links to the previous and next page, keeping every other argument."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    out = {}
+    if shown.number > 1:
+        out["previous"] = "?" + urlencode(args + [("page", str(shown.number - 1))])
+    if shown.number < shown.pages:
+        out["next"] = "?" + urlencode(args + [("page", str(shown.number + 1))])
+    return out
 
 
 def _options(query: canned.CannedQuery, param: canned.Param, lang: str
@@ -154,7 +153,8 @@ def _form(query: canned.CannedQuery, lang: str) -> list[dict[str, Any]]:
 
 
 def _links(query: canned.CannedQuery) -> dict[str, Any]:
-    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("format", "lang")]
+    args = [(k, v) for k, v in request.args.items(multi=True)
+            if k not in ("format", "lang", "page", "size")]
     bound = urlencode(args)
     base = f"/queries/{query.name}"
     return {
@@ -223,9 +223,14 @@ def query_page(name: str) -> Response | str | tuple[str, int]:
             headers.update(dict.fromkeys(TRUNCATED_HEADERS, "true"))
         return Response(serialize(result, media_type), headers=headers,
                         content_type=negotiation.content_type(media_type, graph=graph))
-    variables, rows = _table(result, lang) if result.kind != "ask" else ([], [])
-    html = _page("queries_query.html", lang, query=query, result=result, variables=variables,
-                 rows=rows, fields=_form(query, lang), links=_links(query),
+    table, shown = _table(result, lang) if result.kind != "ask" else ({}, None)
+    answer = legend = None
+    if query.name == "verdict":
+        answer = verdict.sentences(_store(), verdict.rows(_store()), lang)
+        legend = verdict.legend(_store(), lang)
+    html = _page("queries_query.html", lang, query=query, result=result, table=table,
+                 shown=shown, pages=_page_links(shown) if shown else {}, answer=answer,
+                 legend=legend, fields=_form(query, lang), links=_links(query),
                  code=highlight(query.text))
     return linked_data.negotiation_headers(Response(html, mimetype="text/html"),
                                            f"/queries/{query.name}", negotiation.HTML)

@@ -40,6 +40,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "outcome": "Outcome", "intervention": "Intervention", "direction": "Direction",
         "certainty": "Certainty", "lines": "Evidence lines", "verdict": "Verdict",
         "map.link": "The evidence map and the mechanism diagram",
+        "answer": "The answer, outcome by outcome", "translation": "Translation (k2d3 curators):",
+        "pages": "Pages", "page.previous": "Previous page", "page.next": "Next page",
+        "page.of": "Page {n} of {pages}", "page.rows": "rows {first} to {last} of {total}",
+        "legend": "What the badges mean", "legend.verdict": "Verdicts (the article's)",
+        "legend.certainty": "Certainty of the evidence (GRADE, rated by the k2d3 curators)",
     },
     "zh": {
         "catalogue": "预设查询",
@@ -62,5 +67,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "outcome": "结局", "intervention": "干预", "direction": "方向",
         "certainty": "确定性", "lines": "证据线数", "verdict": "结论",
         "map.link": "证据图与作用机制图",
+        "answer": "逐项结局的答案", "translation": "译文(k2d3 整理者):",
+        "pages": "分页", "page.previous": "上一页", "page.next": "下一页",
+        "page.of": "第 {n} 页,共 {pages} 页", "page.rows": "第 {first} 至 {last} 行,共 {total} 行",
+        "legend": "标记的含义", "legend.verdict": "结论(文章的)",
+        "legend.certainty": "证据确定性(GRADE,由 k2d3 整理者评定)",
     },
 }
