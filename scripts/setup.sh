@@ -24,7 +24,15 @@ apt_install() {
 
 if [ $want_test -eq 1 ]; then
   # HermiT (owlready2) needs a JRE; page tests need Chromium; the benchmark needs wrk.
-  apt_install java:default-jre-headless chromium:chromium wrk:wrk
+  apt_install java:default-jre-headless chromium:chromium wrk:wrk fc-list:fontconfig
+  # Chinese pages in the browser tests need a CJK font, or Chromium draws boxes.
+  if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing Debian packages: fonts-noto-cjk"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends fonts-noto-cjk \
+      || { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+           $sudo apt-get install -y -qq --no-install-recommends fonts-noto-cjk; }
+  fi
 fi
 
 PY=${PYTHON:-python3}

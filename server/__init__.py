@@ -17,7 +17,7 @@ from .context import SETTINGS_KEY, STORE_KEY
 from .store import StoreReader
 
 #: One blueprint per URL family; each module under ``server.views`` exposes ``bp``.
-BLUEPRINTS = ("meta", "sparql", "graph_store", "queries", "resources")
+BLUEPRINTS = ("meta", "sparql", "graph_store", "queries", "resources", "search")
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -39,7 +39,7 @@ HTML = "text/html"
 #: ``?format=`` short names; a name may stand for several types (``json`` is SPARQL JSON for a
 #: SELECT and JSON-LD for a CONSTRUCT), the first one offered wins.
 FORMAT_NAMES: dict[str, tuple[str, ...]] = {
-    "json": ("application/sparql-results+json", "application/ld+json"),
+    "json": ("application/sparql-results+json", "application/ld+json", "application/json"),
     "srj": ("application/sparql-results+json",),
     "xml": ("application/sparql-results+xml", "application/rdf+xml"),
     "srx": ("application/sparql-results+xml",),
