@@ -56,7 +56,7 @@ def entities(store: Store, ns: Namespaces, text: str, lang: str) -> list[Hit]:
     for word in words:
         result = run_query(store, LABELS, timeout_s=5, max_rows=5000, substitutions={
             "text": Literal(word), "base": Literal(ns.base), "vocab": Literal(ns.vocab)})
-        hits = {}
+        hits: dict[str, tuple[str, str | None]] = {}
         for row in result.rows:
             iri, label = row["resource"].value, row["label"].value
             kind = row["kind"].value if row.get("kind") is not None else None
@@ -72,8 +72,9 @@ def entities(store: Store, ns: Namespaces, text: str, lang: str) -> list[Hit]:
         return (0 if label == needle else 1 if label.startswith(needle) else 2,
                 hit.label.casefold())
 
-    hits = [Hit(iri, names.get(iri, iri), matched, kind) for iri, (matched, kind) in found.items()]
-    return sorted(hits, key=rank)[:MAX_RESULTS]
+    ranked = [Hit(iri, names.get(iri, iri), matched, kind)
+              for iri, (matched, kind) in found.items()]
+    return sorted(ranked, key=rank)[:MAX_RESULTS]
 
 
 def queries(text: str, base: str) -> list[canned.CannedQuery]:
