@@ -95,3 +95,9 @@ def test_chinese_is_drawn_with_a_cjk_font(chromium, live_server: str) -> None:  
     context.close()
     cjk = [f for f in fonts if "CJK" in f["familyName"] or "CJK" in f.get("postScriptName", "")]
     assert cjk and sum(f["glyphCount"] for f in cjk) >= 10, fonts
+
+
+def test_the_verdict_page_opens_with_the_answer(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(_url(live_server, "/queries/verdict", page.k2d3["lang"]))
+    first = page.locator("ul.answer li").first.bounding_box()
+    assert first is not None and first["y"] < page.viewport_size["height"]
