@@ -4,7 +4,8 @@
 
 Copies the store at PATH (a built one: the article's, or a bigger one made with
 ``--make-quads N``) to a temporary folder, then runs ``--writes`` one-triple ``INSERT DATA``
-updates, each followed by a read through a ``StoreReader`` (which opens, or copies, the new
+updates (or, with ``--triples N``, replacements of a graph of N triples as a Graph Store PUT
+does them), each followed by a read through a ``StoreReader`` (which opens, or copies, the new
 data). Prints the median, 90th percentile and maximum of both. It uses only ``writer``,
 ``StoreReader`` and ``live_dir``, so the same script measures another version of the package
 (``PYTHONPATH=/path/to/other/checkout``): run the two alternately on a busy machine.
@@ -39,15 +40,26 @@ def make_store(root: Path, quads: int) -> Path:
     return root
 
 
-def measure(root: Path, writes: int, copy_max_quads: int) -> dict[str, list[float]]:
+def measure(root: Path, writes: int, copy_max_quads: int,
+            triples: int = 0) -> dict[str, list[float]]:
+    """``writes`` one-triple INSERTs, or with ``triples``, graph replacements (as a Graph Store
+    PUT does them) of that many triples; each followed by a read."""
     reader = store.StoreReader(root, copy_max_quads)
     reader.get()
     found: dict[str, list[float]] = {"write": [], "read after": []}
+    graph = NamedNode(EX + "bench")
     for i in range(writes):
+        quads = [Quad(NamedNode(f"{EX}s{j}"), NamedNode(EX + "p"), Literal(f"{i}"), graph)
+                 for j in range(triples)]
         started = time.perf_counter()
         with store.writer(root) as db:
-            db.update(f'INSERT DATA {{ GRAPH <http://example.org/bench> '
-                      f'{{ <http://example.org/w{i}> <http://example.org/p> "{i}" }} }}')
+            if not triples:
+                db.update(f'INSERT DATA {{ GRAPH <{graph.value}> {{ <{EX}w{i}> <{EX}p> "{i}" }} }}')
+            else:
+                if db.contains_named_graph(graph):
+                    db.remove_graph(graph)
+                db.add_graph(graph)
+                db.extend(quads)
         wrote = time.perf_counter()
         reader.get().query("ASK { ?s ?p ?o }")
         found["write"].append((wrote - started) * 1000)
@@ -69,6 +81,8 @@ def main() -> None:
                         help="instead, make a store of this many generated quads at --store")
     parser.add_argument("--writes", type=int, default=30)
     parser.add_argument("--copy-max-quads", type=int, default=50_000)
+    parser.add_argument("--triples", type=int, default=0,
+                        help="replace a graph of this many triples instead of a one-triple INSERT")
     args = parser.parse_args()
     if args.make_quads:
         make_store(args.store, args.make_quads)
@@ -77,7 +91,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="k2d3-latency-") as tmp:
         root = Path(tmp) / "store"
         shutil.copytree(args.store, root, symlinks=True, ignore=shutil.ignore_patterns("lock"))
-        found = measure(root, args.writes, args.copy_max_quads)
+        found = measure(root, args.writes, args.copy_max_quads, args.triples)
     print(f"{store.__file__}: {args.writes} writes on {args.store}")
     for name, values in found.items():
         print(f"  {name:10} {summary(values)}")

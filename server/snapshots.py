@@ -198,7 +198,11 @@ def prune(root: Path) -> list[Path]:
 
 
 def _remove_if_unheld(snapshot: Path) -> bool:
-    """Delete ``snapshot`` if no reader holds it (see :func:`hold_current`)."""
+    """Delete ``snapshot`` if no reader holds it (see :func:`hold_current`).
+
+    It is renamed ``.tmp-*`` first, so a kill part-way through the deletion cannot leave a
+    ``data-*`` folder that is not whole.
+    """
     try:
         fd = os.open(snapshot, os.O_RDONLY | os.O_DIRECTORY)
     except (FileNotFoundError, NotADirectoryError):
@@ -208,8 +212,10 @@ def _remove_if_unheld(snapshot: Path) -> bool:
     except BlockingIOError:
         os.close(fd)
         return False
-    try:
-        _remove(snapshot)  # a reader waiting for the lock finds it gone from ``current``
+    try:  # a reader waiting for the lock finds it gone from ``current`` and moves on
+        doomed = snapshot.with_name(TMP_PREFIX + "gone-" + snapshot.name)
+        os.rename(snapshot, doomed)
+        _remove(doomed)
     finally:
         os.close(fd)
     return True
