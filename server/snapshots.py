@@ -88,11 +88,15 @@ def version_of(snapshot: Path) -> str:
     return snapshot.name.removeprefix(PREFIX)
 
 
-def read_version(root: Path) -> str:
-    """The live snapshot's version token ("" when the store was never built): one readlink."""
+def read_version(root: Path | str) -> str:
+    """The live snapshot's version token ("" when the store was never built): one readlink.
+
+    ``root`` may be the path of the ``current`` link itself, as a string (a reader's hot path).
+    """
+    link = root if isinstance(root, str) else str(root / CURRENT)
     try:
-        return os.readlink(root / CURRENT).removeprefix(PREFIX)
-    except (FileNotFoundError, OSError):
+        return os.readlink(link).removeprefix(PREFIX)
+    except OSError:
         return ""
 
 
@@ -252,7 +256,10 @@ def hold_current(root: Path) -> Hold:
         path = live_dir(root)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        except FileNotFoundError:  # pruned between the readlink and the open
+        except FileNotFoundError:  # pruned between the readlink and the open?
+            if live_dir(root) == path:
+                raise StoreMissing(f"{root / CURRENT} points at {path.name}, which is missing: "
+                                   f"run `k2d3 build --store {root}`") from None
             continue
         fcntl.flock(fd, fcntl.LOCK_SH)
         if live_dir(root) == path:

@@ -191,6 +191,7 @@ class StoreReader:
     def __init__(self, root: Path, copy_max_quads: int = 0) -> None:
         self.root = root
         self.copy_max_quads = copy_max_quads
+        self._link = str(root / snapshots.CURRENT)
         self._lock = threading.Lock()
         # (store, version, copied), replaced as one so that a reader never pairs one version's
         # store with another's token
@@ -199,7 +200,7 @@ class StoreReader:
         self._retired: list[tuple[Store, snapshots.Hold]] = []
 
     def version(self) -> str:
-        return read_version(self.root)
+        return read_version(self._link)
 
     @property
     def copied(self) -> bool:
@@ -217,7 +218,7 @@ class StoreReader:
         the name of the snapshot that was opened, so it can never label other data.
         """
         current = self._current
-        if current is not None and read_version(self.root) == current[1]:
+        if current is not None and read_version(self._link) == current[1]:
             if self._retired and self._lock.acquire(blocking=False):
                 try:
                     self._let_go()
@@ -226,7 +227,7 @@ class StoreReader:
             return current[0], current[1]
         with self._lock:
             current = self._current
-            if current is None or read_version(self.root) != current[1]:
+            if current is None or read_version(self._link) != current[1]:
                 current = self._open()
             self._let_go()
             return current[0], current[1]

@@ -3,8 +3,10 @@ the version token, the writer lock, readers that follow and hold snapshots, prun
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -229,7 +231,6 @@ def test_prune_removes_leftovers_and_unheld_snapshots_only(tmp_path: Path) -> No
     held = tmp_path / "data-1-held"
     held.mkdir()
     fd = os.open(held, os.O_RDONLY)
-    import fcntl
     fcntl.flock(fd, fcntl.LOCK_SH)
     try:
         with store.write_lock(tmp_path):
@@ -446,3 +447,10 @@ def test_count_quads_counts_every_graph_up_to_the_limit(tmp_path: Path) -> None:
     assert store.count_quads(db, 100) == 10
     assert store.count_quads(db, 4) == 4
     assert store.count_quads(Store(), 5) == 0
+
+
+def test_a_live_snapshot_deleted_by_hand_is_reported_not_waited_for(tmp_path: Path) -> None:
+    _make(tmp_path, "x")
+    shutil.rmtree(store.live_dir(tmp_path))
+    with pytest.raises(store.StoreMissing, match="missing"):
+        store.StoreReader(tmp_path).get()
