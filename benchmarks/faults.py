@@ -61,6 +61,7 @@ class Writer:
     counter: int = 0
     writes: int = 0
     triples: int = 3000  # in a PUT
+    cut_by: str = ""  # how the unknown write failed
 
     def next_state(self) -> Any:
         """The state the next write leads to (and does it)."""
@@ -69,7 +70,7 @@ class Writer:
             return self.counter
         if self.kind in {"insert", "post"}:
             return frozenset(self.acked | {self.counter})
-        return ABSENT if self.counter % 2 == 0 else self.counter
+        return self.counter if self.acked == ABSENT else ABSENT  # PUT, DELETE, PUT...
 
     def request(self, session: requests.Session, url: str, state: Any) -> requests.Response:
         gsp = url + "/store"
@@ -96,11 +97,11 @@ class Writer:
             state = self.next_state()
             try:
                 resp = self.request(session, url, state)
-            except requests.RequestException:
-                self.unknown = state
+            except requests.RequestException as exc:
+                self.unknown, self.cut_by = state, type(exc).__name__
                 return
             if resp.status_code >= 300:
-                self.unknown = state
+                self.unknown, self.cut_by = state, f"{resp.status_code} {resp.text[:100]}"
                 return
             self.acked, self.writes = state, self.writes + 1
 
@@ -131,6 +132,9 @@ class Round:
     victim: str
     writes: int = 0
     problems: list[str] = field(default_factory=list)
+    cut: int = 0  # writes whose request failed with the kill (outcome unknown to the client)
+    cut_applied: int = 0  # of those, the ones that had been published
+    cut_by: list[str] = field(default_factory=list)
 
 
 def snapshot_problems(root: Path) -> list[str]:
@@ -152,7 +156,7 @@ def snapshot_problems(root: Path) -> list[str]:
     return problems
 
 
-def check(root: Path, writers: list[Writer], url: str) -> list[str]:
+def check(root: Path, writers: list[Writer], url: str, result: Round) -> list[str]:
     """What is wrong with the store after a kill (nothing, when all is well)."""
     problems = snapshot_problems(root)
     db = store_mod.StoreReader(root).get()  # the store opens in a process of its own
@@ -161,6 +165,10 @@ def check(root: Path, writers: list[Writer], url: str) -> list[str]:
         problems.append(f"/healthz answered {resp.status_code}")
     for writer in writers:
         state = found_state(db, writer)
+        if writer.unknown is not None:
+            result.cut += 1
+            result.cut_applied += state == writer.unknown
+            result.cut_by.append(writer.cut_by)
         if state not in writer.allowed():
             problems.append(f"{writer.kind} graph: found {_show(state)}, expected one of "
                             f"{[_show(s) for s in writer.allowed()]}")
@@ -223,7 +231,7 @@ def one_round(number: int, root: Path, writers: list[Writer], rng: random.Random
         server.wait_up()
     result = Round(number, victim, sum(w.writes for w in writers) - before)
     try:
-        result.problems = check(root, writers, server.url)
+        result.problems = check(root, writers, server.url, result)
     finally:
         server.stop()
     return result
@@ -303,9 +311,12 @@ def main() -> int:
         for result in run(root, args.rounds, args.seed, log, args.triples):
             failed += bool(result.problems)
             print(f"round {result.number:2}: kill -9 {result.victim:6} after {result.writes:3} "
-                  f"acknowledged writes: {'ok' if not result.problems else 'FAILED'}")
+                  f"acknowledged writes, {result.cut} cut ({result.cut_applied} of them "
+                  f"published): {'ok' if not result.problems else 'FAILED'}")
             for problem in result.problems:
                 print(f"  ! {problem}")
+            for how in sorted(set(result.cut_by) - {"ConnectionError"}):
+                print(f"  a write was cut by: {how}")
         if not args.no_disk_full:
             problems = disk_full(root, log)
             failed += bool(problems)
