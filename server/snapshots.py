@@ -35,7 +35,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,8 +112,9 @@ def write_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def try_prune(root: Path) -> bool:
-    """:func:`prune` if no writer holds the lock now (never waits); whether it ran."""
+def try_prune(root: Path, also: Callable[[Path], object] | None = None) -> bool:
+    """:func:`prune`, then ``also(root)``, if no writer holds the lock now (never waits);
+    whether it ran."""
     try:
         handle = open(root / LOCK, "a+b")  # noqa: SIM115 (closed below; the lock goes with it)
     except OSError:
@@ -124,6 +125,8 @@ def try_prune(root: Path) -> bool:
         except BlockingIOError:
             return False
         prune(root)
+        if also is not None:
+            also(root)
     return True
 
 

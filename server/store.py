@@ -242,6 +242,7 @@ class StoreReader:
             raise
         copied = store is not opened
         del opened
+        switched = self._current is not None
         if self._current is not None and self._hold is not None:
             self._retired.append((self._current[0], self._hold))
         self._hold = None
@@ -250,6 +251,8 @@ class StoreReader:
         else:
             self._hold = hold
         self._current = (store, hold.version, copied)
+        if switched and copied:  # the snapshot copied before is no longer held here
+            snapshots.try_prune(self.root, dumps.prune)
         return self._current
 
     def _let_go(self) -> None:
@@ -261,7 +264,7 @@ class StoreReader:
             if not any(entry is k for k in kept):
                 entry[1].release()
         self._retired = kept
-        snapshots.try_prune(self.root)
+        snapshots.try_prune(self.root, dumps.prune)
 
 
 def _refs_ours() -> int:

@@ -454,3 +454,16 @@ def test_a_live_snapshot_deleted_by_hand_is_reported_not_waited_for(tmp_path: Pa
     shutil.rmtree(store.live_dir(tmp_path))
     with pytest.raises(store.StoreMissing, match="missing"):
         store.StoreReader(tmp_path).get()
+
+
+def test_a_reader_that_moves_on_prunes_what_a_write_could_not(tmp_path: Path) -> None:
+    _make(tmp_path, "first")
+    reader = store.StoreReader(tmp_path, copy_max_quads=10)
+    reader.get()
+    busy = snapshots.hold_current(tmp_path)  # another process, copying the snapshot just then
+    with store.writer(tmp_path) as db:
+        db.add(_quad("second"))
+    assert busy.path.is_dir(), "held while the write pruned"
+    busy.release()
+    assert _values(reader.get()) == {"first", "second"}
+    assert not busy.path.exists()
