@@ -185,7 +185,8 @@ class StoreReader:
     Reading from disk, the process holds the snapshot it reads (see
     ``snapshots.hold_current``), and a snapshot it read before, until no caller still
     references that ``Store``: keep the store for as long as you read from what it returned
-    (pyoxigraph's results read from it lazily). A copy holds nothing once made.
+    (pyoxigraph's results read from it lazily), and the reader for as long as its stores (its
+    holds go with it). A copy holds nothing once made.
     """
 
     def __init__(self, root: Path, copy_max_quads: int = 0) -> None:
@@ -293,11 +294,7 @@ def in_memory(store: Store, max_quads: int) -> Store:
     """An in-memory copy of ``store`` if it holds at most ``max_quads`` quads, else ``store``."""
     if max_quads <= 0 or count_quads(store, max_quads + 1) > max_quads:
         return store
-    copy = Store()
-    copy.bulk_extend(store.quads_for_pattern(None, None, None, None))
-    for graph in store.named_graphs():  # named graphs without quads exist too
-        copy.add_graph(graph)
-    return copy
+    return copy_into(store, Store())
 
 
 __all__ = ["StoreFull", "StoreMissing", "StoreReader", "exists", "in_memory", "live_dir",
