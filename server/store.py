@@ -258,7 +258,7 @@ class StoreReader:
 
     def _let_go(self) -> None:
         """Release the snapshots read before that nobody references any more (lock held)."""
-        kept = [entry for entry in self._retired if sys.getrefcount(entry[0]) > _REFS_OURS]
+        kept = [entry for entry in self._retired if _refs(entry) > _REFS_OURS]
         if len(kept) == len(self._retired):
             return
         for entry in self._retired:
@@ -268,14 +268,13 @@ class StoreReader:
         snapshots.try_prune(self.root, dumps.prune)
 
 
-def _refs_ours() -> int:
-    """What ``sys.getrefcount`` says, in :meth:`StoreReader._let_go`, of a retired store that
-    only the retired list references."""
-    entries = [(object(), None)]
-    return min(sys.getrefcount(entry[0]) for entry in entries)
+def _refs(entry: tuple[object, object]) -> int:
+    """References to the store of a retired ``(store, hold)`` entry."""
+    return sys.getrefcount(entry[0])
 
 
-_REFS_OURS = _refs_ours()
+#: What :func:`_refs` says of a retired store that only its entry references.
+_REFS_OURS = _refs([(object(), None)][0])
 
 
 def count_quads(store: Store, limit: int) -> int:
