@@ -1,8 +1,11 @@
 """Sources -> a validated, reasoned dataset -> the on-disk store (atomic and idempotent).
 
-The build fills a fresh RocksDB folder, copies over the graphs that users wrote (anything not in
-:data:`~server.namespaces.BUILD_GRAPHS`), computes the VoID description from what it loaded, and
-only then swaps the folder in. A failure at any step leaves the previous store as it was.
+The build fills a fresh snapshot (``server/snapshots.py``) under the writer lock, copies over the
+graphs that users wrote (anything not in :data:`~server.namespaces.BUILD_GRAPHS`) from the live
+one, computes the VoID description from what it loaded, writes the dumps, and only then swaps
+the snapshot in. A failure at any step, or a ``kill -9``, leaves the previous store as it was;
+the half-written folder is named ``.tmp-*``, so nothing takes it for a finished snapshot, and
+the next write or build deletes it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pyoxigraph import (
     serialize,
 )
 
-from . import dumps, sources, store
+from . import dumps, snapshots, sources, store
 from .config import Settings
 from .namespaces import DEFAULT_BASE, Namespaces
 
@@ -138,7 +141,8 @@ def build(settings: Settings, *, validate: bool = True) -> BuildReport:
     root = settings.store
     owned = set(ns.build_graphs().values())
     with store.write_lock(root):
-        data_dir = store.new_data_dir(root)
+        data_dir = store.new_data_dir(root)  # .tmp-*: never taken for a finished snapshot
+        dumps_dir = dumps.dir_for(root, snapshots.final_path(data_dir))
         try:
             new = Store(str(data_dir))
             for quads in graphs.values():
@@ -149,14 +153,14 @@ def build(settings: Settings, *, validate: bool = True) -> BuildReport:
             new.bulk_extend(void)
             new.flush()
             new.optimize()
-            dumps.write_dumps(new, dumps.dir_for(root, data_dir), ns)
+            dumps.write_dumps(new, dumps_dir, ns)
             del new
+            version = store.swap_in(root, data_dir)
         except BaseException:
             shutil.rmtree(data_dir, ignore_errors=True)
-            shutil.rmtree(dumps.dir_for(root, data_dir), ignore_errors=True)
+            if not store.exists(root) or store.live_dir(root) != snapshots.final_path(data_dir):
+                shutil.rmtree(dumps_dir, ignore_errors=True)
             raise
-        version = store.swap_in(root, data_dir)
-        dumps.prune(root)
         (root / FINGERPRINT_FILE).write_text(_fingerprint(settings), encoding="ascii")
     counts = {name: len(quads) for name, quads in graphs.items()} | {"void": len(void)}
     return BuildReport(root, version, counts, time.perf_counter() - started)

@@ -7,11 +7,12 @@ Files (names fixed, so the VoID ``void:dataDump`` links can be stated before the
     graph-<name>.ttl    one named graph, Turtle (``<name>`` from ``<base>graph/<name>``)
     SHA256SUMS          ``sha256sum -c`` format
 
-Where: ``<store>/dumps/<data folder name>/``, one folder per RocksDB folder, written by the build
-*before* it swaps ``current`` in, so the dumps served are always those of the live build (the
-serving side follows ``current``). Later SPARQL Update / Graph Store writes are not in them.
-Folders whose RocksDB folder is gone are pruned. gzip headers carry no timestamp, so the same
-data gives byte-identical dumps.
+Where: ``<store>/dumps/<data folder name>/``, one folder per snapshot (``server/snapshots.py``),
+written by the build *before* it swaps ``current`` in, so the dumps served are always those of
+the live build (the serving side follows ``current``). Later SPARQL Update / Graph Store writes
+are not in them: each write publishes a new snapshot, and its dumps folder is the build's,
+hard-linked (:func:`carry_over`). Folders whose snapshot is gone are pruned. gzip headers carry
+no timestamp, so the same data gives byte-identical dumps.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, serialize
 
-from . import store as store_mod
+from . import snapshots
 from .labels import prefixes
 from .namespaces import Namespaces
 
@@ -54,8 +55,8 @@ def dir_for(root: Path, data_dir: Path) -> Path:
 def current_dir(root: Path) -> Path | None:
     """The dumps folder of the live build, or ``None`` when there is none."""
     try:
-        folder = dir_for(root, store_mod.live_dir(root))
-    except store_mod.StoreMissing:
+        folder = dir_for(root, snapshots.live_dir(root))
+    except snapshots.StoreMissing:
         return None
     return folder if (folder / SUMS).is_file() else None
 
@@ -97,15 +98,29 @@ def write_dumps(store: Store, out_dir: Path, ns: Namespaces) -> list[Path]:
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, out_dir)
-    prune(out_dir.parent.parent)
     return [out_dir / name for name in [*names, SUMS]]
 
 
+def carry_over(root: Path, old: Path, new: Path) -> None:
+    """Give snapshot ``new`` the dumps of snapshot ``old`` (hard links; none if it had none)."""
+    source, target = dir_for(root, old), dir_for(root, new)
+    if not source.is_dir():
+        return
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for file in source.iterdir():
+        os.link(file, tmp / file.name)
+    os.replace(tmp, target)
+
+
 def prune(root: Path) -> None:
-    """Remove dump folders whose RocksDB folder no longer exists (old builds)."""
+    """Remove dump folders whose snapshot no longer exists, and those a killed writer left."""
     for folder in (root / DUMPS).glob("data-*"):
         if not (root / folder.name).is_dir():
             shutil.rmtree(folder, ignore_errors=True)
+    for folder in (root / DUMPS).glob(".*.tmp"):  # under the writer lock: nobody writes it
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def read_sums(folder: Path) -> dict[str, str]:

@@ -24,6 +24,7 @@ from werkzeug.http import parse_accept_header
 
 from .context import ON_TIMEOUT_KEY
 from .envelope import ANSWERED, CORS_HEADERS, CSP, TIMED_OUT
+from .snapshots import StoreFull
 
 log = logging.getLogger("k2d3.errors")
 
@@ -127,6 +128,12 @@ class StoreUnavailable(K2D3Error):
     status, title = 503, "Service Unavailable"
 
 
+class InsufficientStorage(K2D3Error):
+    """The disk is full; the write was not applied (RFC 4918 section 11.5)."""
+
+    status, title = 507, "Insufficient Storage"
+
+
 def render_error(accept: str | None, status: int, title: str, message: str) -> tuple[str, str]:
     """An error's body and mimetype: JSON, HTML or text, whichever ``accept`` prefers.
 
@@ -214,5 +221,6 @@ def _unexpected(err: Exception) -> Response:
 def register(app: Flask) -> None:
     """Install the error handlers on ``app`` (``server.envelope`` adds CORS and the CSP)."""
     app.register_error_handler(K2D3Error, _k2d3_error)
+    app.register_error_handler(StoreFull, lambda err: _k2d3_error(InsufficientStorage(str(err))))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

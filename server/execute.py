@@ -50,6 +50,7 @@ from .federation import FETCH_STOPPED, check_federation
 from .iris import to_iri
 from .negotiation import rdf_format, results_format
 from .sandbox import is_network_refusal
+from .snapshots import is_disk_full
 from .streaming import MarkCap, RowCap, RowCapFull, stream_writes
 
 #: Results up to this many rows are serialised in one piece; larger ones are streamed.
@@ -226,9 +227,10 @@ def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (
     """Apply a SPARQL Update to a read-write ``store`` (one transaction).
 
     With ``timeout_s``, ``runner`` enforces it as for queries: under gunicorn the worker then
-    retires, and the transaction dies uncommitted with it unless it finishes first, so a 503
-    to an update means its outcome is unknown (as with Fuseki); the writer lock is freed either
-    way, so a heavy ``WHERE`` cannot block every other writer and the build for ever.
+    retires. ``store`` is ``store.writer``'s copy, published only if this returns, so an update
+    answered 503 is never applied; the writer lock is freed either way (by the exception, or
+    with the retiring worker), so a heavy ``WHERE`` cannot block every other writer and the
+    build for ever.
 
     Raises:
         QuerySyntaxError, FederationRefused, QueryFailed, QueryTimeout.
@@ -245,6 +247,8 @@ def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (
     except OSError as exc:
         if is_network_refusal(exc):
             raise FederationRefused(FETCH_STOPPED) from None
+        if is_disk_full(exc):
+            raise  # not the update's fault: ``store.writer`` makes it a StoreFull (507)
         raise K2D3Error(f"update failed: {exc}", status=400) from None
     except RuntimeError as exc:
         raise K2D3Error(f"update failed: {exc}", status=400) from None

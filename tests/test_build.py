@@ -115,7 +115,9 @@ BUILD_WITHOUT_VALIDATION = (
 
 
 def test_an_interrupted_build_leaves_the_previous_store(own_store: Path) -> None:
-    """Kill builds at moments spread over their writing phase: the store is never broken."""
+    """Kill builds at moments spread over their writing phase: the store is never broken, a
+    half-written folder is never named like a finished snapshot, and the next build removes
+    the leftovers, never the live snapshot."""
     before = canonical(quads(own_store))
     caught_mid_write = 0
     for delay in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4):
@@ -128,12 +130,15 @@ def test_an_interrupted_build_leaves_the_previous_store(own_store: Path) -> None
         proc.wait()
         assert store.read_version(own_store) != ""
         assert canonical(quads(own_store)) == before  # same sources: old or new, never half
-        stray = [d for d in own_store.glob("data-*") if d != store.live_dir(own_store)
-                 and d != live]
-        caught_mid_write += store.live_dir(own_store) == live and bool(stray)
-        for d in stray:
-            shutil.rmtree(d)
+        finished = set(own_store.glob("data-*"))
+        assert finished <= {live, store.live_dir(own_store)}, "only published snapshots"
+        left = list(own_store.glob(".tmp-*"))
+        caught_mid_write += store.live_dir(own_store) == live and bool(left)
     assert caught_mid_write, "no kill landed while a build was writing: adjust the delays"
+    build_mod.build(load_settings(env={}, store=own_store), validate=False)
+    assert list(own_store.glob(".tmp-*")) == []
+    assert list(own_store.glob("data-*")) == [store.live_dir(own_store)]
+    assert canonical(quads(own_store)) == before
 
 
 def test_staleness_follows_sources_and_base(own_store: Path, source_copy: Path) -> None:

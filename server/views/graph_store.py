@@ -4,9 +4,12 @@ https://www.w3.org/TR/sparql11-http-rdf-update/ : indirect identification with `
 or ``?default`` (section 4.2), direct identification for graphs named by URLs under
 ``/store/`` (4.1); GET, HEAD, PUT, POST (RDF payload or ``multipart/form-data``, 5.5), DELETE;
 POST to the graph store itself creates a new graph and answers 201 with its ``Location``
-(5.5). Writes need the update token and go through the store's writer lock; PUT, POST and
-DELETE on a graph honour ``If-Match`` and ``If-None-Match`` against the tags GET gives it
-(412 when they do not hold), checked under the lock, and a refused write changes no version.
+(5.5). Writes need the update token. Each is one transaction (``store.writer``): a PUT's
+removal and insertion are published together, so readers see the graph as it was or as it is
+after, never empty in between, and a crash or a full disk (507) leaves it as it was. PUT, POST
+and DELETE on a graph honour ``If-Match`` and ``If-None-Match`` against the tags GET gives it
+(412 when they do not hold), checked under the writer lock, and a refused write changes no
+version.
 The payload is parsed before the lock is taken, so that no writer waits on a parse: a body that
 does not parse is a 400 even when a precondition would also fail.
 """
