@@ -272,9 +272,11 @@ class Reading:
         """Give what was read to gunicorn's ``parser``, so that it reads it before the socket
         (and reads the socket itself, should it ever need to, with a time limit)."""
         spool, self.spool = self.spool, None
+        size = 0
         if spool is not None:
+            size = spool.tell()
             spool.seek(0)
-        parser.unreader = FrontUnreader(self.sock, spool, self.timeout_s)
+        parser.unreader = FrontUnreader(self.sock, spool, size, self.timeout_s)
         parser.unreader.unread(self.buffered())
 
     def discard(self) -> None:
@@ -286,21 +288,36 @@ class Reading:
 class FrontUnreader(SocketUnreader):
     """gunicorn's socket unreader, reading a spooled body from its file before the socket, and
     the socket with a time limit per read (a thread should find everything buffered; this is
-    the guard for a case the framing did not foresee)."""
+    the guard for a case the framing did not foresee). The file is closed once read."""
 
-    def __init__(self, sock: socket.socket, spool: IO[bytes] | None, timeout_s: float) -> None:
+    def __init__(self, sock: socket.socket, spool: IO[bytes] | None, size: int,
+                 timeout_s: float) -> None:
         super().__init__(sock)
         self.spool = spool
+        self.left = size
         self.timeout_s = timeout_s
 
     def chunk(self, size_hint: int | None = None) -> bytes:
         if self.spool is not None:
-            data = self.spool.read(max(size_hint or 0, READ_SIZE))
+            data = self.spool.read(min(max(size_hint or 0, READ_SIZE), self.left))
+            self.left -= len(data)
+            if self.left <= 0 or not data:
+                self.spool.close()
+                self.spool = None
             if data:
                 return data
-            self.spool.close()
-            self.spool = None
         readable, _, _ = select.select([self.sock], [], [], self.timeout_s)
         if not readable:
             raise TimeoutError(f"no data from the client for {self.timeout_s:g} s")
         return super().chunk(size_hint)
+
+    def unspool(self) -> None:
+        """Move what is left in the file (bytes of a next, pipelined request: at most one
+        read's worth) into the buffer, where gthread looks for a next request."""
+        if self.spool is not None:
+            rest = self.spool.read()
+            self.spool.close()
+            self.spool = None
+            if rest:  # after what the buffer holds, which came from the file before it
+                self.buf.seek(0, 2)
+                self.buf.write(rest)

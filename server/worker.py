@@ -23,7 +23,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from .balance import Board, should_wait
 from .errors import K2D3Error, raw_error_response
-from .front import SPOOL_ABOVE, Framing, Reading, Unframeable
+from .front import SPOOL_ABOVE, Framing, FrontUnreader, Reading, Unframeable
 from .watchdog import Restarting
 
 #: How long a connection being closed may take to send its last bytes (then it is closed).
@@ -233,6 +233,9 @@ class K2D3Worker(ThreadWorker):
         except Exception:
             result = False
         if result:
+            unreader = getattr(conn.parser, "unreader", None)
+            if isinstance(unreader, FrontUnreader):
+                unreader.unspool()
             super().finish_request(conn, fs)
             return
         self.nr_conns -= 1
