@@ -2,13 +2,15 @@
 
 ``Store.query`` cannot be stopped short of ending its process, so a bound on heavy queries has
 to be applied before a query starts, when its cost is not known yet. The server knows it
-afterwards: a query text that has finished within :data:`QUICK_S` is *quick* from then on, and
-runs at once whatever else is running. Any other query (new, or known to be slow) is *heavy*:
-it needs one of the worker's ``settings.heavy_queries`` slots for as long as it runs, and when
-they are all taken it is answered ``503`` with ``Retry-After`` at once (:class:`Overloaded`),
-before it costs anything. Sixteen runaway queries at once therefore hold four threads of a
-2 x 8 server (the default of 2 slots a worker), the other twelve clients are told to come back
-later, and a cheap ``ASK {}`` that has run before is answered meanwhile by the free threads.
+afterwards: a query text that has finished within :data:`QUICK_S` of CPU time (its thread's,
+so that a busy machine, which stretches every query's wall time, does not make quick queries
+look heavy) is *quick* from then on, and runs at once whatever else is running. Any other
+query (new, or known to be slow) is *heavy*: it needs one of the worker's
+``settings.heavy_queries`` slots for as long as it runs, and when they are all taken it is
+answered ``503`` with ``Retry-After`` at once (:class:`Overloaded`), before it costs anything.
+Sixteen runaway queries at once therefore hold four threads of a 2 x 8 server (the default of
+2 slots a worker), the other twelve clients are told to come back later, and a cheap
+``ASK {}`` that has run before is answered meanwhile by the free threads.
 
 What is quick is remembered in :class:`QuickTable`, a table in memory shared by the arbiter and
 all its workers (inherited across fork), so a worker that replaces a retired one knows it too.
@@ -27,7 +29,7 @@ import time
 
 from .errors import K2D3Error
 
-#: A query that finished within this many seconds is quick: it needs no slot next time.
+#: A query that finished within this many CPU seconds is quick: it needs no slot next time.
 QUICK_S = 0.1
 #: Entries in the shared table of quick queries (8 bytes each), and how far a key is probed.
 QUICK_ENTRIES = 16384

@@ -49,8 +49,8 @@ class Restarting(K2D3Error):
 class Watch:
     """One request in progress: its limit and how to answer it from another thread."""
 
-    __slots__ = ("answer", "answered_at", "deadline", "key", "limit", "since", "slot",
-                 "sock", "started", "writes")
+    __slots__ = ("answer", "answered_at", "clock", "cpu", "deadline", "key", "limit", "since",
+                 "slot", "sock", "started", "writes")
 
     def __init__(self, limit: float, answer: Callable[[K2D3Error], None],
                  sock: Any = None) -> None:
@@ -64,6 +64,9 @@ class Watch:
         self.key: int | None = None
         """The client query being evaluated, while it is (see :meth:`Watchdog.evaluate`)."""
         self.since = 0.0
+        self.clock: int | None = None
+        """The CPU-time clock of the request's thread (``time.pthread_getcpuclockid``)."""
+        self.cpu = 0.0
         self.slot = False
         self.writes = False
 
@@ -137,7 +140,10 @@ class Watchdog:
         if key is not None and key not in self.quick:
             self.slots.take(threading.get_ident(), watch.deadline)
             watch.slot = True
-        watch.since = started = time.monotonic()
+        watch.since = time.monotonic()
+        watch.cpu = started = time.thread_time()
+        if watch.clock is None:
+            watch.clock = time.pthread_getcpuclockid(threading.get_ident())
         watch.key = key
         try:
             value = work()
@@ -148,7 +154,7 @@ class Watchdog:
                 self.slots.give_back(threading.get_ident())
         if watch.answered_at is not None:
             raise QueryAbandoned(timeout_s)
-        if key is not None and time.monotonic() - started < QUICK_S:
+        if key is not None and time.thread_time() - started < QUICK_S:
             self.quick.add(key)
         return value
 
@@ -197,16 +203,26 @@ class Watchdog:
                     self._late[key] = watch
                 stuck = [w for w in self._late.values()
                          if now - (w.answered_at or now) >= STUCK_AFTER_S]
-                slow = [w.key for w in self._watches.values()
+                slow = [w for w in self._watches.values()
                         if w.key is not None and now - w.since > QUICK_S]
             _answer(late)
             if self._on_answered is not None:
                 for watch in late:
                     self._on_answered(watch.sock)
-            for key in slow:
-                self.quick.discard(key)  # slower than it was: not quick any more
+            for watch in slow:  # slower than it was: not quick any more
+                query = watch.key
+                if query is not None and _cpu_since(watch) > QUICK_S:
+                    self.quick.discard(query)
             if stuck and not self.retiring:
                 self.retiring = self._on_stuck(any(w.writes for w in stuck))
+
+
+def _cpu_since(watch: Watch) -> float:
+    """CPU seconds the watch's thread has spent since its query began (0 if unknown)."""
+    try:
+        return time.clock_gettime(watch.clock) - watch.cpu if watch.clock is not None else 0.0
+    except OSError:  # the thread has ended meanwhile
+        return 0.0
 
 
 def _answer(watches: Iterable[Watch], err: K2D3Error | None = None) -> None:

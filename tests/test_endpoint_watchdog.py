@@ -142,3 +142,41 @@ def test_a_stuck_thread_asks_for_retirement_until_granted() -> None:
     with pytest.raises(QueryAbandoned):
         dog.run(lambda: time.sleep(STUCK_AFTER_S + 0.6), 0.1, answer=lambda _err: None)
     assert asked == [False, False, False]    # refused twice (rationed), then granted
+
+
+def spin(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def test_a_query_is_quick_by_its_cpu_time_and_bound_by_the_slots_until_then() -> None:
+    from server.admission import QUICK_S, Overloaded, QuickTable, Slots
+
+    dog = Watchdog(lambda _urgent: True, Slots(1), QuickTable(64))
+    watch = dog.begin(30, lambda _err: None)
+    try:
+        dog.evaluate(lambda: time.sleep(QUICK_S * 2), 30, key=1)   # waits, costs no CPU
+        dog.evaluate(lambda: spin(QUICK_S * 1.5), 30, key=2)      # costs CPU
+        assert 1 in dog.quick and 2 not in dog.quick
+        # While key 2 (heavy) holds the one slot in another thread, 3 (new) is refused at
+        # once and 1 (quick) runs.
+        holding = threading.Event()
+        release = threading.Event()
+
+        def heavy() -> None:
+            inner = dog.begin(30, lambda _err: None)
+            dog.evaluate(lambda: (holding.set(), release.wait(5)), 30, key=2)
+            dog.end(inner)
+
+        other = threading.Thread(target=heavy)
+        other.start()
+        assert holding.wait(5)
+        with pytest.raises(Overloaded):
+            dog.evaluate(lambda: None, 30, key=3)
+        assert dog.evaluate(lambda: "answered", 30, key=1) == "answered"
+        release.set()
+        other.join()
+        assert dog.evaluate(lambda: "now", 30, key=3) == "now"     # the slot is free again
+    finally:
+        dog.end(watch)
