@@ -95,6 +95,11 @@ class Framing:
 
     def _frame(self, head: bytes) -> None:
         """Read the body's framing from the head; set the phase to what comes next."""
+        lowered = head.lower()
+        if (b"content-length" not in lowered and b"transfer-encoding" not in lowered
+                and b"expect" not in lowered):
+            self.phase = "done"  # most requests: a GET with no body
+            return
         lines = head.replace(b"\r\n", b"\n").split(b"\n")
         length: bytes | None = None
         coding: bytes | None = None
