@@ -66,7 +66,7 @@ class Settings:
     is read before a thread is given to it (``K2D3_CLIENT_TIMEOUT``)."""
     heavy_queries: int = 2
     """Client queries not yet known to be quick that a worker process runs at once; more are
-    answered 503 with Retry-After (``K2D3_HEAVY_QUERIES``)."""
+    answered 503 with Retry-After; 0 turns the bound off (``K2D3_HEAVY_QUERIES``)."""
     public_url: str | None = None
     """The server's own public address, when it differs from the request's
     (``K2D3_PUBLIC_URL``)."""

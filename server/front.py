@@ -10,13 +10,14 @@ then submits it to a thread, which parses it from the buffer. A client too slow 
 deadline (``settings.client_timeout``: the head within that time of its first byte or of the
 connection, then no pause longer than that in the body) is answered ``408`` and closed.
 
-:class:`Framing` finds where a request ends, fed the bytes as they arrive; it checks only what
-it needs for that. Anything it cannot frame (a bad length, an unknown coding, a head past the
-size limits) ends reading at once: gunicorn's own parser then answers it, from bytes that are
-all in the buffer, so the thread still never waits on the client. ``Expect: 100-continue`` is
-answered here, as the body is read here (the header is then dropped, so gunicorn does not send
-a second ``100``). A body past ``SPOOL_ABOVE`` bytes goes to a temporary file, as nginx does
-with ``client_body_buffer_size``, so a worker's memory does not grow with its clients' uploads.
+``server.framing`` finds where a request ends, fed the bytes as they arrive. Anything it cannot
+frame (a bad length, an unknown coding, a head past the size limits) ends reading at once:
+gunicorn's own parser then answers it, from bytes that are all in the buffer, so the thread
+still never waits on the client (:class:`FrontUnreader` bounds its reads if it ever does).
+``Expect: 100-continue`` is answered here, as the body is read here (the header is then
+dropped, so gunicorn does not send a second ``100``). A body past ``SPOOL_ABOVE`` bytes goes
+to a temporary file, as nginx does with ``client_body_buffer_size``, so a worker's memory
+does not grow with its clients' uploads.
 """
 
 from __future__ import annotations
@@ -31,161 +32,16 @@ from typing import IO, Any
 
 from gunicorn.http.unreader import SocketUnreader
 
+from .errors import K2D3Error
+from .framing import Framing, Unframeable
+
 #: Body bytes kept in memory per connection; the rest is spooled to a temporary file.
 SPOOL_ABOVE = 1024 * 1024
 #: Bytes read from the socket at a time.
 READ_SIZE = 64 * 1024
-#: The longest chunk-size line (with extensions) or trailer section accepted while framing.
-CHUNK_LINE_MAX = 4096
-TRAILERS_MAX = 16 * 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-
-
-class Unframeable(Exception):
-    """The request cannot be framed: gunicorn's parser gets it as it is, and answers it."""
-
-
-class Framing:
-    """Where one HTTP/1.x request ends, fed its bytes in pieces (:meth:`feed`).
-
-    ``head_max`` is the most bytes a head may take (gunicorn's request-line and header limits);
-    ``body_max`` the largest ``Content-Length`` worth reading ahead: a larger body is the app's
-    to refuse (413) and is not read here.
-    """
-
-    def __init__(self, head_max: int, body_max: int) -> None:
-        self.head_max = head_max
-        self.body_max = body_max
-        self.head = bytearray()
-        self.phase = "head"
-        self.remaining = 0            # body bytes (or chunk bytes and CRLF) still to come
-        self.line = bytearray()       # a chunk-size or trailer line being read
-        self.trailers = 0
-        self.expects_continue = False
-        self.received = 0
-
-    def feed(self, data: bytes) -> int | None:
-        """Take the next bytes; return how many of them end this request (the rest belong to
-        the next one), or None when more are needed.
-
-        Raises:
-            Unframeable: the request has no framing this can follow.
-        """
-        self.received += len(data)
-        if self.phase == "head":
-            used = self._feed_head(data)
-            if used is None:
-                return None
-            rest = self._feed_body(data[used:])
-            return None if rest is None else used + rest
-        return self._feed_body(data)
-
-    def _feed_head(self, data: bytes) -> int | None:
-        start = max(len(self.head) - 3, 0)
-        self.head += data
-        end = _head_end(self.head, start)
-        if end is None:
-            if len(self.head) > self.head_max:
-                raise Unframeable("head too large")
-            return None
-        used = len(data) - (len(self.head) - end)
-        del self.head[end:]
-        self._frame(bytes(self.head))
-        return used
-
-    def _frame(self, head: bytes) -> None:
-        """Read the body's framing from the head; set the phase to what comes next."""
-        lowered = head.lower()
-        if (b"content-length" not in lowered and b"transfer-encoding" not in lowered
-                and b"expect" not in lowered):
-            self.phase = "done"  # most requests: a GET with no body
-            return
-        lines = head.replace(b"\r\n", b"\n").split(b"\n")
-        length: bytes | None = None
-        coding: bytes | None = None
-        for line in lines[1:]:
-            name, sep, value = line.partition(b":")
-            if not sep:
-                continue
-            name, value = name.strip().lower(), value.strip()
-            if name == b"content-length":
-                if length is not None and length != value:
-                    raise Unframeable("two lengths")
-                length = value
-            elif name == b"transfer-encoding":
-                coding = (coding + b"," if coding else b"") + value.lower()
-            elif name == b"expect" and value.lower() == b"100-continue":
-                self.expects_continue = lines[0].rstrip().endswith(b"HTTP/1.1")
-        if coding is not None:
-            if length is not None or coding.replace(b" ", b"").split(b",")[-1] != b"chunked":
-                raise Unframeable("transfer coding")
-            self.phase = "size"
-            return
-        if length is None:
-            self.phase = "done"
-            return
-        if not length.isdigit() or int(length) > self.body_max:
-            raise Unframeable("length")
-        self.remaining = int(length)
-        self.phase = "body" if self.remaining else "done"
-
-    def _feed_body(self, data: bytes) -> int | None:
-        """Consume body bytes; the count that completes the request, or None."""
-        used = 0
-        while self.phase != "done":
-            if used >= len(data):
-                return None
-            if self.phase in ("body", "data"):
-                take = min(self.remaining, len(data) - used)
-                used += take
-                self.remaining -= take
-                if self.remaining == 0:
-                    self.phase = "done" if self.phase == "body" else "size"
-                continue
-            used = self._feed_line(data, used)
-        return used
-
-    def _feed_line(self, data: bytes, used: int) -> int:
-        """Read a chunk-size or trailer line from ``data[used:]``; return the new offset."""
-        newline = data.find(b"\n", used)
-        piece = data[used:] if newline < 0 else data[used:newline]
-        self.line += piece
-        limit = CHUNK_LINE_MAX if self.phase == "size" else TRAILERS_MAX
-        if len(self.line) > limit:
-            raise Unframeable("chunk line too long")
-        if newline < 0:
-            return len(data)
-        line = bytes(self.line).rstrip(b"\r")
-        self.line.clear()
-        if self.phase == "size":
-            size = line.split(b";", 1)[0].strip()
-            if not size or size.strip(b"0123456789abcdefABCDEF"):
-                raise Unframeable("chunk size")
-            self.remaining = int(size, 16) + 2
-            self.phase = "data" if self.remaining > 2 else "trailer"
-        else:
-            self.trailers += len(line) + 2
-            if self.trailers > TRAILERS_MAX:
-                raise Unframeable("trailers")
-            if not line:
-                self.phase = "done"
-        return newline + 1
-
-    def head_without_expect(self) -> bytes:
-        """The head with its ``Expect`` line removed (the ``100`` was sent from here)."""
-        lines = bytes(self.head).split(b"\n")
-        kept = [line for line in lines
-                if not line.lower().lstrip().startswith(b"expect:")]
-        return b"\n".join(kept)
-
-
-def _head_end(buf: bytearray, start: int) -> int | None:
-    """The offset just past the blank line ending a head (CRLF, or bare LF, which gunicorn
-    refuses: reading stops there so that it can), or None."""
-    crlf = buf.find(b"\r\n\r\n", start)
-    bare = buf.find(b"\n\n", start)
-    ends = [i + n for i, n in ((crlf, 4), (bare, 2)) if i >= 0]
-    return min(ends) if ends else None
+#: At most this many bytes are read and dropped from a connection being closed.
+LINGER_BYTES = 64 * 1024
 
 
 class Reading:
@@ -326,3 +182,59 @@ class FrontUnreader(SocketUnreader):
             if rest:  # after what the buffer holds, which came from the file before it
                 self.buf.seek(0, 2)
                 self.buf.write(rest)
+
+
+class RequestTimeout(K2D3Error):
+    """The request did not arrive within ``settings.client_timeout``."""
+
+    status, title = 408, "Request Timeout"
+
+
+def head_limit(cfg: Any) -> int:
+    """The most bytes a request head may take under gunicorn's limits (0 means its maximum)."""
+    line = cfg.limit_request_line if cfg.limit_request_line > 0 else 1024 * 1024
+    fields = cfg.limit_request_fields if cfg.limit_request_fields > 0 else 32768
+    size = cfg.limit_request_field_size if cfg.limit_request_field_size > 0 else 8190
+    return line + 2 + fields * (size + 2) + 2
+
+
+def drain(sock: socket.socket) -> bool:
+    """Read and drop what ``sock`` has; True when the client has closed (or past the cap)."""
+    drained = 0
+    while drained < LINGER_BYTES:
+        try:
+            data = sock.recv(16384, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
+        if not data:
+            return True
+        drained += len(data)
+    return True
+
+
+def next_request_ready(conn: Any, wait_s: float, head_max: int, body_max: int) -> bool:
+    """Whether the connection's next request is here complete, or arrives so within ``wait_s``
+    (its bytes are then in the parser's buffer). An incomplete one goes back to the poller,
+    which reads the rest (see ``server.worker.K2D3Worker.enqueue_req``)."""
+    if conn.parser is None:
+        return False
+    unreader = conn.parser.unreader
+    data = unreader.take_buffered()
+    if not data:
+        try:
+            readable, _, _ = select.select([conn.sock], [], [], wait_s)
+        except (OSError, ValueError):
+            return False
+        if not readable:
+            return False
+    with contextlib.suppress(BlockingIOError, InterruptedError, OSError):
+        data += conn.sock.recv(65536, socket.MSG_DONTWAIT)
+    unreader.unread(data)
+    if not data:
+        return False
+    try:
+        return Framing(head_max, body_max).feed(data) is not None
+    except Unframeable:
+        return True  # gunicorn answers it from the buffer

@@ -120,8 +120,9 @@ def _post_worker_init(worker: Any) -> None:
     app = worker.wsgi
     settings = worker.app.settings
     app.extensions[SANDBOXED_KEY] = getattr(worker, "k2d3_sandboxed", False)
-    dog = Watchdog(lambda urgent: retire(worker, app, urgent), Slots(settings.heavy_queries),
-                   worker.app.quick, on_answered=worker.forget)
+    slots = Slots(settings.heavy_queries) if settings.heavy_queries > 0 else None  # 0: off
+    dog = Watchdog(lambda urgent: retire(worker, app, urgent), slots, worker.app.quick,
+                   on_answered=worker.forget)
     app.extensions[WATCHDOG_KEY] = worker.k2d3_watchdog = dog
     worker.k2d3_flush = lambda: _flush(app)
 

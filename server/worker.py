@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import selectors
 import socket
 import threading
@@ -23,19 +22,22 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from .balance import Board, should_wait
 from .errors import K2D3Error, raw_error_response
-from .front import SPOOL_ABOVE, Framing, FrontUnreader, Reading, Unframeable
+from .framing import Framing
+from .front import (
+    SPOOL_ABOVE,
+    FrontUnreader,
+    Reading,
+    RequestTimeout,
+    drain,
+    head_limit,
+    next_request_ready,
+)
 from .watchdog import Restarting
 
 #: How long a connection being closed may take to send its last bytes (then it is closed).
 LINGER_S = 2.0
-#: At most this many bytes are read and dropped from a connection being closed.
-LINGER_BYTES = 64 * 1024
 #: How often the poller looks for connections past their deadline.
 SWEEP_EVERY_S = 0.1
-
-
-class RequestTimeout(K2D3Error):
-    status, title = 408, "Request Timeout"
 
 
 class SettledConfig:
@@ -103,7 +105,7 @@ class K2D3Worker(ThreadWorker):
         settings = getattr(self.app, "settings", None)
         self.client_timeout = settings.client_timeout if settings is not None else 10.0
         self.body_max = settings.max_body_bytes if settings is not None else 10 * 1024 * 1024
-        self.head_max = min(SPOOL_ABOVE, _head_limit(self.cfg))
+        self.head_max = min(SPOOL_ABOVE, head_limit(self.cfg))
         self.front = not self.cfg.is_ssl and self.cfg.http2_cleartext not in (
             "prior-knowledge", "both")
         self._reading: dict[Any, Reading] = {}
@@ -247,7 +249,7 @@ class K2D3Worker(ThreadWorker):
         try:
             sock.shutdown(socket.SHUT_WR)
             sock.setblocking(False)
-            if _drain(sock):
+            if drain(sock):
                 raise OSError("closed")
             self.poller.register(sock, selectors.EVENT_READ, self._lingered)
         except (OSError, ValueError, KeyError):
@@ -257,7 +259,7 @@ class K2D3Worker(ThreadWorker):
         self._lingering[sock] = time.monotonic() + LINGER_S
 
     def _lingered(self, sock: socket.socket) -> None:
-        if _drain(sock):
+        if drain(sock):
             self._end_linger(sock)
 
     def _end_linger(self, sock: socket.socket) -> None:
@@ -284,7 +286,7 @@ class K2D3Worker(ThreadWorker):
             result = super().handle(conn)
             served, wait_s = 1, self.inline_wait_s
             while (wait_s > 0 and result is True and self.alive and served < self.MAX_INLINE
-                   and _next_request_ready(conn, wait_s, self.head_max, self.body_max)):
+                   and next_request_ready(conn, wait_s, self.head_max, self.body_max)):
                 result = super().handle(conn)
                 served += 1
             return result
@@ -338,7 +340,7 @@ class K2D3Worker(ThreadWorker):
             with contextlib.suppress(OSError):
                 sock.send(response, socket.MSG_DONTWAIT)
                 sock.shutdown(socket.SHUT_WR)
-                _drain(sock)
+                drain(sock)
         return answered + len(held)
 
     def exit_now(self) -> None:
@@ -348,53 +350,3 @@ class K2D3Worker(ThreadWorker):
         if self.k2d3_flush is not None:
             self.k2d3_flush()
         os._exit(0)
-
-
-def _head_limit(cfg: Any) -> int:
-    """The most bytes a request head may take under gunicorn's limits (0 means its maximum)."""
-    line = cfg.limit_request_line if cfg.limit_request_line > 0 else 1024 * 1024
-    fields = cfg.limit_request_fields if cfg.limit_request_fields > 0 else 32768
-    size = cfg.limit_request_field_size if cfg.limit_request_field_size > 0 else 8190
-    return line + 2 + fields * (size + 2) + 2
-
-
-def _drain(sock: socket.socket) -> bool:
-    """Read and drop what ``sock`` has; True when the client has closed (or past the cap)."""
-    drained = 0
-    while drained < LINGER_BYTES:
-        try:
-            data = sock.recv(16384, socket.MSG_DONTWAIT)
-        except (BlockingIOError, InterruptedError):
-            return False
-        except OSError:
-            return True
-        if not data:
-            return True
-        drained += len(data)
-    return True
-
-
-def _next_request_ready(conn: Any, wait_s: float, head_max: int, body_max: int) -> bool:
-    """Whether the connection's next request is here complete, or arrives so within ``wait_s``
-    (its bytes are then in the parser's buffer). An incomplete one goes back to the poller,
-    which reads the rest (see ``K2D3Worker.enqueue_req``)."""
-    if conn.parser is None:
-        return False
-    unreader = conn.parser.unreader
-    data = unreader.take_buffered()
-    if not data:
-        try:
-            readable, _, _ = select.select([conn.sock], [], [], wait_s)
-        except (OSError, ValueError):
-            return False
-        if not readable:
-            return False
-    with contextlib.suppress(BlockingIOError, InterruptedError, OSError):
-        data += conn.sock.recv(65536, socket.MSG_DONTWAIT)
-    unreader.unread(data)
-    if not data:
-        return False
-    try:
-        return Framing(head_max, body_max).feed(data) is not None
-    except Unframeable:
-        return True  # gunicorn answers it from the buffer
