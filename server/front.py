@@ -184,6 +184,16 @@ class FrontUnreader(SocketUnreader):
                 self.buf.write(rest)
 
 
+class BodyNotHeld(K2D3Error):
+    """A body could not be spooled (the temporary folder is full or unwritable)."""
+
+    status, title = 503, "Service Unavailable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the server could not hold the request body ({reason}); "
+                         "try again later", headers={"Retry-After": "10"})
+
+
 class RequestTimeout(K2D3Error):
     """The request did not arrive within ``settings.client_timeout``."""
 

@@ -25,6 +25,7 @@ from .errors import K2D3Error, raw_error_response
 from .framing import Framing
 from .front import (
     SPOOL_ABOVE,
+    BodyNotHeld,
     FrontUnreader,
     Reading,
     RequestTimeout,
@@ -172,6 +173,9 @@ class K2D3Worker(ThreadWorker):
             complete = reading.step()
         except EOFError:
             self._stop_reading(conn, reading, None)
+            return
+        except OSError as exc:  # the spool file: a full or unwritable temporary folder
+            self._stop_reading(conn, reading, BodyNotHeld(exc.strerror or str(exc)))
             return
         if not complete:
             if conn not in self._reading:

@@ -203,3 +203,32 @@ def test_a_request_pipelined_after_a_spooled_body_is_kept_in_order() -> None:
         unreader.unspool()                        # as the worker does before keep-alive
         assert unreader.buf.getvalue() == NEXT
         assert next(parser).path == "/next"
+
+
+def test_a_body_that_cannot_be_spooled_is_an_error_not_a_crash(monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    import tempfile
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    server, client = socket.socketpair()
+    with server, client:
+        server.setblocking(False)
+        reading = Reading(server, Framing(HEAD_MAX, BODY_MAX), 5.0)
+        head = b"PUT /store HTTP/1.1\r\nContent-Length: " + str(SPOOL_ABOVE * 2).encode()
+
+        def send() -> None:
+            with contextlib.suppress(OSError):
+                client.sendall(head + b"\r\n\r\n" + b"x" * (SPOOL_ABOVE + 100_000))
+
+        client.settimeout(5)
+        sender = threading.Thread(target=send)
+        sender.start()
+        with pytest.raises(OSError, match="No space"):   # the worker answers it 503
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                reading.step()
+        server.shutdown(socket.SHUT_RDWR)
+        sender.join()
