@@ -60,6 +60,13 @@ class Settings:
     """Answer a keep-alive client's next request in the same thread when it arrives within this
     many milliseconds; 0 hands the connection back to the poller after every response
     (``K2D3_KEEPALIVE_INLINE_MS``)."""
+    client_timeout: float = 10.0
+    """Seconds a client has to send a request's head (from its first byte, or from connecting),
+    and the longest pause allowed in its body; a slower one gets 408 and is closed. The request
+    is read before a thread is given to it (``K2D3_CLIENT_TIMEOUT``)."""
+    heavy_queries: int = 2
+    """Client queries not yet known to be quick that a worker process runs at once; more are
+    answered 503 with Retry-After; 0 turns the bound off (``K2D3_HEAVY_QUERIES``)."""
     public_url: str | None = None
     """The server's own public address, when it differs from the request's
     (``K2D3_PUBLIC_URL``)."""

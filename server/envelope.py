@@ -117,15 +117,19 @@ class Envelope:
         return self.inner(environ, respond)
 
     def observe(self, environ: dict[str, Any], status: int, seconds: float) -> None:
-        """Count and log one answered request."""
-        request = environ.get("werkzeug.request")
-        rule = getattr(request, "url_rule", None)
-        route = environ.get(ROUTE) or (rule.rule if rule is not None else "unmatched")
-        method = environ.get("REQUEST_METHOD", "GET")
-        metrics.for_app(self.app).observe(route, method, status, seconds,
-                                          timed_out=TIMED_OUT in environ)
-        path = request.path if request is not None else get_path_info(environ)
-        metrics.log_access(method, route, path, status, seconds, environ.get(QUERY_HASH))
+        observe(self.app, environ, status, seconds)
+
+
+def observe(app: Flask, environ: dict[str, Any], status: int, seconds: float) -> None:
+    """Count and log one answered request (also for the watchdog, which answers late ones)."""
+    request = environ.get("werkzeug.request")
+    rule = getattr(request, "url_rule", None)
+    route = environ.get(ROUTE) or (rule.rule if rule is not None else "unmatched")
+    method = environ.get("REQUEST_METHOD", "GET")
+    metrics.for_app(app).observe(route, method, status, seconds,
+                                 timed_out=TIMED_OUT in environ)
+    path = request.path if request is not None else get_path_info(environ)
+    metrics.log_access(method, route, path, status, seconds, environ.get(QUERY_HASH))
 
 
 def not_utf8(query_string: str) -> str | None:

@@ -2,11 +2,13 @@
 
 ``Store.query`` has no timeout or cancel but releases the GIL while it works. By default
 :func:`run_query` evaluates in a daemon thread and waits at most ``timeout_s``; past it, it
-raises :class:`~server.errors.QueryTimeout` and the thread is abandoned. Under gunicorn the
-endpoint passes another ``runner`` instead: the query runs in the request's own thread, watched
-by one watchdog thread per process (``server.serve.Watchdog``), which saves a thread handoff
-per request. Freeing the core of a runaway query is the server's job (``server.serve`` retires
-the worker process that owns the thread; see its docstring).
+raises :class:`~server.errors.QueryTimeout` and the thread is abandoned (the Flask test client,
+``--debug``). Under gunicorn the views pass the worker's runner instead
+(``query_answer.runner_for``): the query runs in the request's own thread under the request's
+time limit, kept by one watchdog thread per process (``server.watchdog``), which also bounds
+heavy queries (``server.admission``: each query goes with a key of its text and dataset).
+Freeing the core of a runaway query is the server's job (``server.serve`` retires the worker
+process that owns the thread; see its docstring).
 
 SELECT solutions are written by pyoxigraph's own TSV serializer into a writer that keeps at most
 ``max_rows`` rows and stops the evaluation past them (``truncated`` says so); the TSV is
@@ -44,6 +46,7 @@ from pyoxigraph import (
 )
 
 from . import sparql_text
+from .admission import query_key
 from .deadline import Runner, with_deadline
 from .errors import BadGateway, FederationRefused, K2D3Error, QuerySyntaxError
 from .federation import FETCH_STOPPED, check_federation
@@ -187,8 +190,10 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
                                body_type=media_type or "")
         return _collect(answer, max_rows)
 
+    key = query_key(query, union_default_graph, repr(default_graph), repr(named_graphs),
+                    repr(substitutions) if substitutions else None)
     try:
-        result: QueryResult = runner(work, timeout_s)
+        result: QueryResult = runner(work, timeout_s, key=key)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from None
     except OSError as exc:
@@ -241,7 +246,7 @@ def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (
         if timeout_s is None:
             store.update(text, base_iri=base_iri)
         else:
-            runner(lambda: store.update(text, base_iri=base_iri), timeout_s)
+            runner(lambda: store.update(text, base_iri=base_iri), timeout_s, writes=True)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc), kind="update") from None
     except OSError as exc:

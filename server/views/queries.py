@@ -33,7 +33,7 @@ from ..context import store as _store
 from ..errors import BadRequest, NotAcceptable, NotFound
 from ..execute import QueryResult, run_query, serialize
 from ..highlight import highlight
-from ..query_answer import TRUNCATED_HEADERS
+from ..query_answer import TRUNCATED_HEADERS, runner_for
 from .queries_text import MESSAGES, TOPICS
 
 bp = Blueprint("queries", __name__)
@@ -188,10 +188,14 @@ def _description(query: canned.CannedQuery, media_type: str) -> Response:
 
 
 def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
+    """Run the query as the endpoint does: under the request's time limit and, its arguments
+    being the client's, the bound on heavy queries (``query_answer.runner_for``)."""
     settings = _settings()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     return run_query(_store(), query.text, substitutions=subs, timeout_s=settings.query_timeout,
                      max_rows=settings.max_rows,
-                     union_default_graph=settings.union_default_graph)
+                     union_default_graph=settings.union_default_graph,
+                     runner=runner_for(app, request.environ, settings.query_timeout))
 
 
 @bp.get("/queries/<name>")
