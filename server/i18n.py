@@ -105,6 +105,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+#: The ontology page's and the query editor's strings, in a block of their own. The editor's
+#: ``editor.js.*`` strings travel to its script in the page's JSON configuration; ``{name}``
+#: marks a value the script fills in.
+_ONTOLOGY_AND_EDITOR: dict[str, dict[str, str]] = {
+    "en": {
+        "ontology.namespaces": "Namespaces", "ontology.prefix": "Prefix",
+        "ontology.defined": "defined", "ontology.licence": "Licence",
+        "ontology.untranslated": "Not yet translated: shown in its original language",
+    },
+    "zh": {
+        "ontology.namespaces": "命名空间", "ontology.prefix": "前缀",
+        "ontology.defined": "定义类", "ontology.licence": "许可协议",
+        "ontology.untranslated": "尚无中文定义，显示英文原文",
+    },
+}
+for _lang, _strings in _ONTOLOGY_AND_EDITOR.items():
+    MESSAGES[_lang].update(_strings)
+
 
 def _accept_language(header: str | None) -> str | None:
     """The supported language with the highest q-value in an Accept-Language header."""
