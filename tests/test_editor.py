@@ -17,8 +17,8 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from server import canned, editor, i18n, labels
 from server.config import Settings, load_settings
-from server.store import StoreReader
 from server.sources import ontology_file
+from server.store import StoreReader
 
 
 @pytest.fixture(scope="module")

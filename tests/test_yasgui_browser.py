@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import rdflib
@@ -287,6 +288,13 @@ def test_an_unknown_ontology_term_gets_a_warning_beside_its_empty_answer(  # typ
     _clean(page)
 
 
+def test_the_editor_opens_a_query_from_its_url(open_page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    query = "ASK { ?s ?p 'a # and & in it' }"
+    page = open_page(live_server + "/sparql?lang=zh#" + urlencode({"query": query}))
+    assert page.evaluate("() => window.k2d3Yasgui.getTab().getQuery()") == query
+    _clean(page)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_result_iris_link_to_this_servers_pages(open_page, live_server: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     page = open_page(f"{live_server}/sparql?lang={lang}", "phone")
@@ -346,6 +354,10 @@ CHECKS = [
       {"term": f"<{VOCAB}Claimm>", **_at(Q_TERMS, f"<{VOCAB}Claimm>"),
        "suggestion": f"<{VOCAB}Claim>"},
       {"term": "k:Zzzzzz", **_at(Q_TERMS, "k:Zzzzzz"), "suggestion": None}]),
+    ("unknownWords", [Q_WORDS, 1], [{"word": "FILTR", **_at(Q_WORDS, "FILTR"),
+                                     "suggestion": "FILTER"}]),
+    ("unknownTerms", [Q_TERMS, VOCAB, [VOCAB + "Claim"], 1],
+     [{"term": "k:Claims", **_at(Q_TERMS, "k:Claims"), "suggestion": "k:Claim"}]),
     ("unclosedStrings", [Q_STRING], [{**_at(Q_STRING, '"open'), "quote": '"'}]),
     ("parseServerError", ["400 Bad Request: SPARQL query syntax error: error at 3:7: expected "
                           "one of Prefix not found, ['%'], ['-' | '0' ..= '9'], [':']\n"],
@@ -380,9 +392,14 @@ def test_a_long_query_is_checked_in_linear_time(open_page, editor_server: str) -
           check.unknownTerms(q, 'https://w3id.org/k2d3/ontology#', []);
           return performance.now() - t0;
         };
+        const garbage = n => 'SELECT * WHERE {' + ' blah k2d3:q <https://w3id.org/k2d3/ontology#r>'
+          .repeat(n) + ' }';
         time(1000);
-        return [time(10000), time(100000)];
+        const t0 = performance.now();
+        check.unknownWords(garbage(20000), 5);
+        check.unknownTerms(garbage(20000), 'https://w3id.org/k2d3/ontology#', [], 5);
+        return [time(10000), time(100000), performance.now() - t0];
     }""")
-    small, large = timing
-    assert large < 5000, timing
+    small, large, garbage = timing
+    assert large < 5000 and garbage < 5000, timing
     assert large < max(small, 5) * 30, timing  # 10x the input, well under 100x the time

@@ -128,11 +128,12 @@
   }
 
   /** Bare words that are no SPARQL keyword or function: [{word, line, column, index,
-   *  suggestion}], the suggestion being the keyword it most likely misspells, or null. */
-  function unknownWords(text) {
+   *  suggestion}], the suggestion being the keyword it most likely misspells, or null; at most
+   *  ``limit`` of them (all by default). */
+  function unknownWords(text, limit) {
     return tokens(text).filter(function (tok) {
       return tok.type === "word" && !KEYWORD_SET.has(tok.text.toUpperCase());
-    }).map(function (tok) {
+    }).slice(0, limit === undefined ? Infinity : limit).map(function (tok) {
       return { word: tok.text, line: tok.line, column: tok.column, index: tok.index,
                suggestion: suggest(tok.text.toUpperCase(), KEYWORDS) };
     });
@@ -140,8 +141,9 @@
 
   /** Names in the vocabulary's namespace (prefixed, with whatever prefix the query binds to
    *  it, or as full IRIs) that are not terms of the ontology: [{term, line, column, index,
-   *  suggestion}], each name once. ``known`` lists the ontology's IRIs. */
-  function unknownTerms(text, vocab, known) {
+   *  suggestion}], each name once, at most ``limit`` (all by default). ``known`` lists the
+   *  ontology's IRIs. */
+  function unknownTerms(text, vocab, known, limit) {
     var toks = tokens(text), declared = declaredPrefixes(toks), seen = {}, out = [];
     var locals = known.filter(function (iri) { return iri.indexOf(vocab) === 0; })
       .map(function (iri) { return iri.slice(vocab.length); });
@@ -154,7 +156,8 @@
       } else if (tok.type === "iri" && tok.text.indexOf("<" + vocab) === 0) {
         local = tok.text.slice(vocab.length + 1, -1);
       }
-      if (local === null || local === "" || knownSet.has(local) || seen[tok.text]) { return; }
+      if (local === null || local === "" || knownSet.has(local) || seen[tok.text] ||
+          out.length >= (limit === undefined ? Infinity : limit)) { return; }
       seen[tok.text] = true;
       var near = suggest(local, locals);
       out.push({ term: tok.text, line: tok.line, column: tok.column, index: tok.index,

@@ -12,6 +12,8 @@
 (function () {
   "use strict";
   var check = window.k2d3QueryCheck;
+  // At most this many findings of one kind are shown: the first ones are what to fix first.
+  var MAX_FINDINGS = 5;
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
@@ -184,7 +186,7 @@
 
   Editor.prototype.prefixFindings = function (yasqe, query, box) {
     var self = this;
-    check.undeclaredPrefixes(query).forEach(function (use) {
+    check.undeclaredPrefixes(query).slice(0, MAX_FINDINGS).forEach(function (use) {
       var ns = self.config.prefixes[use.prefix];
       box.appendChild(element("p", "k2d3-finding", self.message("prefix_undeclared", use)));
       self.mark(yasqe, use.line, use.column, use.length);
@@ -216,7 +218,7 @@
       box.appendChild(self.finding(yasqe, self.message("string_unclosed", open), open.line,
                                    open.column, 1));
     });
-    check.unknownWords(query).forEach(function (word) {
+    check.unknownWords(query, MAX_FINDINGS).forEach(function (word) {
       var key = word.suggestion ? "keyword_suggest" : "keyword_unknown";
       box.appendChild(self.finding(yasqe, self.message(key, word), word.line, word.column,
                                    word.word.length));
@@ -275,7 +277,8 @@
     var yasr = tab.getYasr();
     if (!yasr || !yasr.results || yasr.results.hasError()) { return; }
     var empty = isEmpty(yasr.results);
-    var found = check.unknownTerms(tab.getQuery(), this.config.vocab, this.termIris)
+    var found = check.unknownTerms(tab.getQuery(), this.config.vocab, this.termIris,
+                                   MAX_FINDINGS)
       .filter(function (u) { return u.suggestion !== null || empty; });
     if (!found.length) { return; }
     var box = element("div", "k2d3-notes");
