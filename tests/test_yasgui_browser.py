@@ -141,6 +141,22 @@ def test_examples_do_not_push_the_editor_below_the_fold(open_page, live_server: 
     _clean(page)
 
 
+@pytest.mark.parametrize(("viewport", "lang"), [("desktop", "en"), ("phone", "zh")])
+def test_the_starting_query_lists_claims_in_the_page_language(  # type: ignore[no-untyped-def]
+        open_page, live_server: str, viewport: str, lang: str) -> None:
+    graph = rdflib.Graph().parse(ontology_file())
+    assert graph.value(rdflib.URIRef(VOCAB + "Claim"), RDF.type) == OWL.Class
+    page = open_page(f"{live_server}/sparql?lang={lang}", viewport)
+    query = page.evaluate("() => window.k2d3Yasgui.getTab().getQuery()")
+    assert query.startswith(K2D3_PREFIX) and f'"{lang}"' in query
+    page.locator(".yasqe_queryButton").last.click()
+    page.wait_for_selector(".yasr table.dataTable td a", timeout=20000)
+    rows = page.evaluate("() => window.k2d3Yasgui.getTab().getYasr().results.getBindings()")
+    assert len(rows) == 10
+    assert all(r["label"]["xml:lang"].startswith(lang) for r in rows)
+    _clean(page)
+
+
 def _haystack(query: canned.CannedQuery) -> str:
     return " ".join([query.name, *query.titles.values(), *query.descriptions.values(),
                      *query.keywords]).casefold()
@@ -164,10 +180,10 @@ def test_the_example_filter_finds_by_title_description_and_keywords(  # type: ig
     _clean(page)
 
 
-def _ontology_terms(*types: rdflib.URIRef) -> dict[str, str]:
-    """k2d3 IRIs of the given types -> English label, from the Turtle source."""
+def _ontology_terms(lang: str, *types: rdflib.URIRef) -> dict[str, str]:
+    """k2d3 IRIs of the given types -> label in ``lang``, from the Turtle source."""
     graph = rdflib.Graph().parse(ontology_file())
-    return {str(s): next(str(v) for v in graph.objects(s, RDFS.label) if v.language == "en")
+    return {str(s): next(str(v) for v in graph.objects(s, RDFS.label) if v.language == lang)
             for t in types for s in graph.subjects(RDF.type, t) if str(s).startswith(VOCAB)}
 
 
@@ -176,11 +192,12 @@ def _hints(page: Any) -> list[str]:
     return list(page.locator(".CodeMirror-hints li").all_inner_texts())
 
 
+@pytest.mark.parametrize(("viewport", "lang"), [("desktop", "en"), ("phone", "zh")])
 def test_autocompletion_offers_the_ontologys_classes_and_properties(  # type: ignore[no-untyped-def]
-        open_page, live_server: str) -> None:
-    classes = _ontology_terms(OWL.Class)
-    properties = _ontology_terms(OWL.ObjectProperty, OWL.DatatypeProperty)
-    page = open_page(live_server + "/sparql")
+        open_page, live_server: str, viewport: str, lang: str) -> None:
+    classes = _ontology_terms(lang, OWL.Class)
+    properties = _ontology_terms(lang, OWL.ObjectProperty, OWL.DatatypeProperty)
+    page = open_page(f"{live_server}/sparql?lang={lang}", viewport)
     page.evaluate("p => { const y = window.k2d3Yasgui.getTab().getYasqe(); "
                   "y.setValue(p + '\\nSELECT * WHERE { ?c a '); y.focus(); "
                   "y.setCursor(y.lineCount(), 0); }", K2D3_PREFIX)
