@@ -257,6 +257,8 @@
     details.appendChild(element("pre", "k2d3-error-text", (error && error.text) || ""));
     details.open = box.childNodes.length === 0;
     box.appendChild(details);
+    // On a phone the answer area starts below the editor: bring the explanation into view.
+    window.setTimeout(function () { box.scrollIntoView({ block: "nearest" }); }, 0);
     return box;
   };
 
