@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from .. import editor, execute, metrics, protocol, service_description, sparql_text
+from .. import editor, execute, i18n, metrics, protocol, service_description, sparql_text
 from ..conditional import etag_matches
 from ..context import reader, settings, strict_federation
 from ..deadline import Runner
@@ -108,9 +108,10 @@ def _description(req: protocol.SparqlRequest) -> Response:
 
 def _editor() -> Response:
     s = settings()
-    context: dict[str, Any] = editor.context(reader().get(), s, endpoint_url())
+    context: dict[str, Any] = editor.context(reader().get(), s, endpoint_url(),
+                                             i18n.pick_lang(request), request.script_root)
     html = render_template("sparql.html", nav_active="sparql", **context)
-    return Response(html, 200, mimetype="text/html", headers={"Vary": "Accept"})
+    return Response(html, 200, mimetype="text/html", headers={"Vary": "Accept, Accept-Language"})
 
 
 @bp.route("/metrics")
