@@ -73,7 +73,7 @@ def test_query_page_runs_with_its_defaults(client) -> None:  # type: ignore[no-u
     assert '<a href="/id/osteocalcin" title="https://w3id.org/k2d3/id/osteocalcin">' \
         'osteocalcin</a>' in html
     assert '<span class="hl-k">SELECT</span>' in html  # highlighted query text
-    assert 'href="/sparql?query=PREFIX' in html
+    assert 'href="/sparql#query=PREFIX' in html  # a fragment: no request line grows with it
     for fmt in ("json", "csv", "tsv"):
         assert f'href="/queries/vitamin-k-proteins?format={fmt}"' in html
 

@@ -161,7 +161,8 @@ def _links(query: canned.CannedQuery) -> dict[str, Any]:
         "permalink": base + ("?" + bound if bound else ""),
         "downloads": [(label, f"{base}?{urlencode(args + [('format', fmt)])}")
                       for fmt, label in DOWNLOADS[query.kind]],
-        "editor": "/sparql?" + urlencode({"query": query.text}),
+        # a fragment: the editor reads it, and no request line grows with the query
+        "editor": "/sparql#" + urlencode({"query": query.text}),
     }
 
 
