@@ -45,7 +45,13 @@ from pyoxigraph import (
 
 from . import sparql_text
 from .deadline import Runner, with_deadline
-from .errors import BadGateway, FederationRefused, K2D3Error, QuerySyntaxError
+from .errors import (
+    BadGateway,
+    FederationRefused,
+    K2D3Error,
+    QuerySyntaxError,
+    refused_by_engine,
+)
 from .federation import FETCH_STOPPED, check_federation
 from .iris import to_iri
 from .negotiation import rdf_format, results_format
@@ -190,6 +196,10 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
         result: QueryResult = runner(work, timeout_s)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from None
+    except RuntimeError as exc:
+        if (refusal := refused_by_engine(exc)) is None:
+            raise
+        raise refusal from None
     except OSError as exc:
         if fetches:  # pyoxigraph reports a remote's failure (refused, 5xx, bad body) as OSError
             names = ", ".join(f"<{iri}>" for iri in dict.fromkeys(fetches))
@@ -247,7 +257,7 @@ def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (
             raise FederationRefused(FETCH_STOPPED) from None
         raise K2D3Error(f"update failed: {exc}", status=400) from None
     except RuntimeError as exc:
-        raise K2D3Error(f"update failed: {exc}", status=400) from None
+        raise refused_by_engine(exc) or K2D3Error(f"update failed: {exc}", status=400) from None
 
 
 def _lenient_clear(update: str) -> str:
