@@ -43,6 +43,9 @@ class Settings:
     """Result rows (or triples) returned at most; more are cut and flagged (``K2D3_MAX_ROWS``)."""
     max_body_bytes: int = 10 * 1024 * 1024
     """Largest request body accepted (``K2D3_MAX_BODY_BYTES``)."""
+    max_request_line: int = 64 * 1024
+    """Longest request line (method, URL with its query string, version) accepted; a longer
+    one is answered 414, saying to send the query by POST (``K2D3_MAX_REQUEST_LINE``)."""
     read_copy_max_quads: int = 50_000
     """Answer reads from an in-memory copy of the store when it holds at most this many quads
     (per process, about 600 bytes and 10 µs to copy each, after every write); 0 reads the disk
