@@ -66,6 +66,10 @@ class Settings:
     public_url: str | None = None
     """The server's own public address, when it differs from the request's
     (``K2D3_PUBLIC_URL``)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names a request's ``Host`` may give besides localhost, the bound address and the
+    public URL's host; ``.example.org`` admits its subdomains too, ``*`` any host
+    (``K2D3_ALLOWED_HOSTS``, space-separated; see ``server.hosts``)."""
 
     @property
     def ns(self) -> Namespaces:
@@ -87,7 +91,7 @@ def _coerce(name: str, raw: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     if name == "store":
         return Path(raw).expanduser()
-    if name == "federation_allow":
+    if name in {"federation_allow", "allowed_hosts"}:
         return tuple(raw.split())
     if kind == "bool":
         if raw.lower() in {"1", "true", "yes", "on"}:
