@@ -57,6 +57,7 @@ from .iris import to_iri
 from .negotiation import rdf_format, results_format
 from .sandbox import is_network_refusal
 from .streaming import MarkCap, RowCap, RowCapFull, stream_writes
+from .triple_terms import check_writable
 
 #: Results up to this many rows are serialised in one piece; larger ones are streamed.
 STREAM_ABOVE = 2000
@@ -315,6 +316,7 @@ def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
         if fmt is None:
             raise ValueError(f"{media_type} is not an RDF format")
         triples: Iterable[Triple] = result.triples
+        check_writable(result.triples, fmt)
         prefixes = result.prefixes or None
         if len(result.triples) <= STREAM_ABOVE:
             return [rdf_serialize(triples, format=fmt, prefixes=prefixes) or b""]
