@@ -28,7 +28,9 @@ first that is refused, so the whole pre-check of a 10 MB body takes well under a
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -85,8 +87,30 @@ class Outline:
 
 
 def outline(text: str) -> Outline:
-    """The :class:`Outline` of a request's text (see the module docstring); cached by text."""
-    return _cached_outline(text) if len(text) <= CACHE_TEXT_LIMIT else _outline(text)
+    """The :class:`Outline` of a request's text (see the module docstring); cached by text.
+
+    A request reads it up to five times (the answer's form, the federation check, the dataset,
+    the direct format, the prefixes); a text longer than :data:`CACHE_TEXT_LIMIT` is cached by
+    its SHA-256 instead, so the cache holds no large text (hashing 10 MB takes 20 ms, reading
+    it up to a second).
+    """
+    if len(text) <= CACHE_TEXT_LIMIT:
+        return _cached_outline(text)
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    with _LARGE_LOCK:
+        found = _LARGE.get(key)
+    if found is None:
+        found = _outline(text)
+        with _LARGE_LOCK:
+            _LARGE[key] = found
+            while len(_LARGE) > 64:
+                _LARGE.pop(next(iter(_LARGE)))
+    return found
+
+
+#: Outlines of long texts by the SHA-256 of the text, oldest first.
+_LARGE: dict[bytes, Outline] = {}
+_LARGE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=512)

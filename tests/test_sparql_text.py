@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from server import sparql_text
 from server.sparql_text import CACHE_TEXT_LIMIT, outline, output_prefixes, tokens
 
 
@@ -39,10 +40,13 @@ def test_the_outline_reads_only_the_query_s_own_limit(query: str, expected: int 
     assert outline(query).limit == expected
 
 
-def test_long_texts_are_read_but_not_cached() -> None:
+def test_long_texts_are_cached_by_digest_not_kept() -> None:
+    """A request reads its outline several times: a long text is read once, and the cache
+    keeps its digest, not the text."""
     long_query = "SELECT * {" + " " * CACHE_TEXT_LIMIT + "?s ?p ?o } LIMIT 1"
     assert outline(long_query).limit == 1
-    assert outline(long_query) is not outline(long_query)
+    assert outline(long_query) is outline(long_query)
+    assert all(len(key) == 32 for key in sparql_text._LARGE)
     short = "SELECT * { ?s ?p ?o } LIMIT 2"
     assert outline(short) is outline(short)
 
