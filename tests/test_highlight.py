@@ -50,9 +50,9 @@ def test_canned_queries_read_as_before(path) -> None:  # type: ignore[no-untyped
 def _seconds(work: Callable[[str], object], text: str) -> float:
     best = float("inf")
     for _ in range(3):
-        started = time.process_time()
+        started = time.thread_time()
         work(text)
-        best = min(best, time.process_time() - started)
+        best = min(best, time.thread_time() - started)
     return best
 
 

@@ -73,11 +73,11 @@ BOMBS = [
                          ids=[b[0] for b in BOMBS])
 def test_a_bomb_is_refused_before_parsing(data: bytes, fmt: RdfFormat, status: int,
                                           words: str) -> None:
-    started = time.process_time()
+    started = time.thread_time()
     with pytest.raises(K2D3Error) as refused:
         rdf_payload.check(data, fmt, LIMIT)
     assert refused.value.status == status and words in refused.value.message
-    assert time.process_time() - started < 0.5
+    assert time.thread_time() - started < 0.5
 
 
 FINE = [
@@ -131,10 +131,10 @@ def test_the_pre_scan_takes_time_linear_in_the_body(unit: bytes, fmt: RdfFormat)
         data = b'<!DOCTYPE x [<!ENTITY a "b">]>' + unit * (size // len(unit))
         best = float("inf")
         for _ in range(3):
-            started = time.process_time()
+            started = time.thread_time()
             with contextlib.suppress(K2D3Error):
                 rdf_payload.check(data, fmt, LIMIT)
-            best = min(best, time.process_time() - started)
+            best = min(best, time.thread_time() - started)
         return best
     small, large = seconds(100_000), seconds(1_000_000)
     assert large <= 15 * small + 0.01, (small, large)
