@@ -28,7 +28,13 @@ class RequestLineTooLong(errors.LimitRequestLine):
 
 def gunicorn_limit(limit: int) -> int:
     """The value for gunicorn's ``limit_request_line`` that makes ``limit`` bytes the real
-    bound (see the module docstring); call it in the master, before the workers fork."""
+    bound (see the module docstring); call it in the master, before the workers fork.
+
+    Raises:
+        ValueError: ``limit`` is not positive (gunicorn would read 0 as no bound at all).
+    """
+    if limit < 1:
+        raise ValueError(f"K2D3_MAX_REQUEST_LINE must be a positive number of bytes, not {limit}")
     message.MAX_REQUEST_LINE = max(message.MAX_REQUEST_LINE, limit)
     message.LimitRequestLine = RequestLineTooLong
     return limit

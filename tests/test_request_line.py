@@ -46,3 +46,11 @@ def test_a_line_past_the_setting_is_a_414_that_says_to_post(server: str) -> None
     assert text.startswith("HTTP/1.1 414"), text[:200]
     assert "POST" in text and "20,000" in text
     assert requests.get(server + "/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_a_limit_that_would_lift_the_bound_is_refused(limit: int) -> None:
+    from server.request_line import gunicorn_limit
+
+    with pytest.raises(ValueError, match="K2D3_MAX_REQUEST_LINE"):
+        gunicorn_limit(limit)
