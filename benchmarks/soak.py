@@ -68,8 +68,8 @@ ADHOC = [
 ]
 SLOW_OPENINGS = [
     b"G",
-    b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n",
-    b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+    b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: localhost\r\n",
+    b"POST /sparql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/sparql-query\r\n"
     b"Content-Length: 100\r\n\r\nASK",
 ]
 #: What a slow client may get: 408, or 503 from a worker that is retiring (documented).

@@ -37,10 +37,15 @@ PARAM_TYPES = {
 }
 KINDS = ("select", "ask", "construct", "describe")
 _HEADER = re.compile(r"^#\+(\s*)([A-Za-z][\w-]*)(?:@([a-z]{2}(?:-[A-Za-z0-9]+)*))?\s*:\s?(.*)$")
-_PREFIX = re.compile(r"^\s*PREFIX\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
-#: IRIs and strings (kept whole, so a ``#`` inside them is not a comment) or a comment.
+#: Possessive, and ``^`` followed by blanks that are not newlines: ``^\s*`` read every later blank
+#: line again from each line start (quadratic in the number of blank lines).
+_PREFIX = re.compile(r"^[^\S\n]*+PREFIX\s++([\w.-]*+):\s*+<([^>]*+)>", re.IGNORECASE | re.MULTILINE)
+#: IRIs and strings (kept whole, so a ``#`` inside them is not a comment) or a comment. A string
+#: not closed ends at its line's end (so no quote inside it is tried again as a start); a
+#: backslash escapes the next character, if any.
 _COMMENT_OR_TOKEN = re.compile(
-    r'<[^<>"{}|^`\\\s]*>|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*')
+    r'<[^<>"{}|^`\\\s]*+>|"(?:[^"\\\n]++|\\.?)*+(?:"|$)|\'(?:[^\'\\\n]++|\\.?)*+(?:\'|$)'
+    r'|#[^\n]*+', re.MULTILINE)
 
 
 class CatalogueError(ValueError):

@@ -43,6 +43,9 @@ class Settings:
     """Result rows (or triples) returned at most; more are cut and flagged (``K2D3_MAX_ROWS``)."""
     max_body_bytes: int = 10 * 1024 * 1024
     """Largest request body accepted (``K2D3_MAX_BODY_BYTES``)."""
+    max_request_line: int = 64 * 1024
+    """Longest request line (method, URL with its query string, version) accepted; a longer
+    one is answered 414, saying to send the query by POST (``K2D3_MAX_REQUEST_LINE``)."""
     read_copy_max_quads: int = 50_000
     """Answer reads from an in-memory copy of the store when it holds at most this many quads
     (per process, about 600 bytes and 10 µs to copy each, after every write); 0 reads the disk
@@ -70,6 +73,10 @@ class Settings:
     public_url: str | None = None
     """The server's own public address, when it differs from the request's
     (``K2D3_PUBLIC_URL``)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names a request's ``Host`` may give besides localhost, the bound address and the
+    public URL's host; ``.example.org`` admits its subdomains too, ``*`` any host
+    (``K2D3_ALLOWED_HOSTS``, space-separated; see ``server.hosts``)."""
 
     @property
     def ns(self) -> Namespaces:
@@ -91,7 +98,7 @@ def _coerce(name: str, raw: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     if name == "store":
         return Path(raw).expanduser()
-    if name == "federation_allow":
+    if name in {"federation_allow", "allowed_hosts"}:
         return tuple(raw.split())
     if kind == "bool":
         if raw.lower() in {"1", "true", "yes", "on"}:

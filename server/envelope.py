@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wsgi import get_path_info
 
-from . import metrics
+from . import hosts, metrics
+from .context import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -94,6 +95,9 @@ class Envelope:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.inner = app.wsgi_app
+        settings = app.config.get(SETTINGS_KEY)  # None in an app made by hand, as in tests
+        self.hosts = hosts.own_names(getattr(settings, "public_url", None),
+                                     getattr(settings, "allowed_hosts", ()))
 
     def __call__(self, environ: dict[str, Any],
                  start_response: StartResponse) -> Iterable[bytes]:
@@ -113,6 +117,8 @@ class Envelope:
 
         query_string = environ.get("QUERY_STRING", "")
         if not query_string.isascii() and (problem := not_utf8(query_string)):
+            return _bad_request(environ, respond, problem)
+        if problem := hosts.refusal(environ, self.hosts):
             return _bad_request(environ, respond, problem)
         return self.inner(environ, respond)
 

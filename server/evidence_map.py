@@ -28,6 +28,7 @@ from .evidence_queries import (
     colour,
     symbol,
 )
+from .iris import linkable
 from .linked_data import local_path
 from .namespaces import Namespaces
 
@@ -113,9 +114,23 @@ def _wrap(text: str, width: int) -> list[str]:
     return [text[:cut].strip(), rest if size(rest) <= width else rest[: max(1, width // 2)] + "…"]
 
 
-def _href(iri: str, ns: Namespaces, lang: str) -> str:
+def _href(iri: str, ns: Namespaces, lang: str) -> str | None:
+    """The link for ``iri``: its page here, else the IRI if a page may link it (http or
+    https, :func:`server.iris.linkable`), else None (a ``javascript:`` IRI is no link)."""
     path = local_path(iri, ns) or iri
+    if not linkable(path):
+        return None
     return path + ("?lang=zh" if lang == "zh" and path.startswith("/") else "")
+
+
+def _open_link(href: str | None) -> str:
+    """The start of a link to ``href``, or of a plain group when there is none (closed by
+    ``</a>`` or ``</g>``: :func:`_close_link`)."""
+    return f'<a href="{escape(href)}">' if href is not None else "<g>"
+
+
+def _close_link(href: str | None) -> str:
+    return "</a>" if href is not None else "</g>"
 
 
 def render_map(store: Store, grid: list[Cell], lang: str, ns: Namespaces,
@@ -139,10 +154,11 @@ def render_map(store: Store, grid: list[Cell], lang: str, ns: Namespaces,
     by_pair = {(c.outcome, c.intervention): c for c in grid}
     for i, outcome in enumerate(outcomes):
         y = HEAD_H + i * CELL_H
-        out.append(f'<a href="{escape(_href(outcome, ns, lang))}">')
+        href = _href(outcome, ns, lang)
+        out.append(_open_link(href))
         for k, line in enumerate(_wrap(names[outcome], 34)):
             out.append(_text(4, y + 26 + 16 * k, line, weight="bold", size=12))
-        out.append("</a>")
+        out.append(_close_link(href))
         for j, intervention in enumerate(interventions):
             cell = by_pair.get((outcome, intervention))
             out.append(_cell_svg(cell, HEAD_W + j * CELL_W, y, names, lang, claims_query))
@@ -270,10 +286,11 @@ def render_mechanism(store: Store, lang: str, ns: Namespaces) -> Markup:
         out.append(_edge_svg(x1 + BOX_W, y1 + BOX_H / 2, x2, y2 + BOX_H / 2,
                              names.get(relation, "") if relation else "", stroke, dash))
     for node, (x, y) in pos.items():
-        out.append(f'<a href="{escape(_href(node, ns, lang))}"><rect x="{x}" y="{y:.0f}" '
-                   f'width="{BOX_W}" height="{BOX_H}" rx="6" fill="#eef4fb" stroke="#4a78a8"/>')
+        href = _href(node, ns, lang)
+        out.append(_open_link(href) + f'<rect x="{x}" y="{y:.0f}" width="{BOX_W}" '
+                   f'height="{BOX_H}" rx="6" fill="#eef4fb" stroke="#4a78a8"/>')
         for k, line in enumerate(_wrap(names[node], 26)):
             out.append(_text(x + BOX_W / 2, y + 19 + 15 * k, line, anchor="middle", size=12))
-        out.append("</a>")
+        out.append(_close_link(href))
     out.append("</svg>")
     return Markup("".join(out))

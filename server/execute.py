@@ -48,13 +48,20 @@ from pyoxigraph import (
 from . import sparql_text
 from .admission import query_key
 from .deadline import Runner, with_deadline
-from .errors import BadGateway, FederationRefused, K2D3Error, QuerySyntaxError
+from .errors import (
+    BadGateway,
+    FederationRefused,
+    K2D3Error,
+    QuerySyntaxError,
+    refused_by_engine,
+)
 from .federation import FETCH_STOPPED, check_federation
 from .iris import to_iri
 from .negotiation import rdf_format, results_format
 from .sandbox import is_network_refusal
 from .snapshots import is_disk_full
 from .streaming import MarkCap, RowCap, RowCapFull, stream_writes
+from .triple_terms import check_writable
 
 #: Results up to this many rows are serialised in one piece; larger ones are streamed.
 STREAM_ABOVE = 2000
@@ -196,6 +203,10 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
         result: QueryResult = runner(work, timeout_s, key=key)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from None
+    except RuntimeError as exc:
+        if (refusal := refused_by_engine(exc)) is None:
+            raise
+        raise refusal from None
     except OSError as exc:
         if fetches:  # pyoxigraph reports a remote's failure (refused, 5xx, bad body) as OSError
             names = ", ".join(f"<{iri}>" for iri in dict.fromkeys(fetches))
@@ -256,7 +267,7 @@ def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (
             raise  # not the update's fault: ``store.writer`` makes it a StoreFull (507)
         raise K2D3Error(f"update failed: {exc}", status=400) from None
     except RuntimeError as exc:
-        raise K2D3Error(f"update failed: {exc}", status=400) from None
+        raise refused_by_engine(exc) or K2D3Error(f"update failed: {exc}", status=400) from None
 
 
 def _lenient_clear(update: str) -> str:
@@ -314,6 +325,7 @@ def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
         if fmt is None:
             raise ValueError(f"{media_type} is not an RDF format")
         triples: Iterable[Triple] = result.triples
+        check_writable(result.triples, fmt)
         prefixes = result.prefixes or None
         if len(result.triples) <= STREAM_ABOVE:
             return [rdf_serialize(triples, format=fmt, prefixes=prefixes) or b""]

@@ -44,7 +44,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from . import create_app, metrics, sandbox
+from . import create_app, metrics, request_line, sandbox
 from .admission import QuickTable, Slots
 from .balance import Board
 from .config import Settings
@@ -152,6 +152,7 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]
         "post_worker_init": _post_worker_init,
         "worker_exit": _worker_exit,
         "proc_name": "k2d3",
+        "limit_request_line": request_line.gunicorn_limit(settings.max_request_line),
     }
 
 

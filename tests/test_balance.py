@@ -104,7 +104,7 @@ def _holders(port: int, workers: list[int]) -> Counter[int]:
 def _client(host: str, port: int) -> socket.socket:
     """A keep-alive client that has had one answer (so a worker has taken it)."""
     sock = socket.create_connection((host, port), timeout=10)
-    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert sock.recv(100).startswith(b"HTTP/1.1 200")
     return sock
 

@@ -22,10 +22,10 @@ from server.framing import Framing, Unframeable
 from server.front import CONTINUE, SPOOL_ABOVE, Reading
 
 HEAD_MAX, BODY_MAX = 16 * 1024, 10 * 1024 * 1024
-NEXT = b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n"
+NEXT = b"GET /next HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
 COMPLETE = {
-    "get": b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n",
+    "get": b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: localhost\r\n\r\n",
     "http/1.0, no host": b"GET / HTTP/1.0\r\n\r\n",
     "length": b"POST /sparql HTTP/1.1\r\nContent-Length: 6\r\n\r\nASK {}",
     "length 0": b"POST /sparql HTTP/1.1\r\ncontent-length: 0\r\n\r\n",
@@ -136,14 +136,14 @@ def read_request(wire: bytes) -> tuple[bytes, object, bytes]:
 
 def test_a_body_past_the_spool_limit_reaches_gunicorn_whole() -> None:
     body = bytes(range(256)) * (SPOOL_ABOVE // 256 * 3)
-    wire = (b"PUT /store?default HTTP/1.1\r\nHost: x\r\nContent-Type: application/n-triples\r\n"
+    wire = (b"PUT /store?default HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/n-triples\r\n"
             b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
     _, request, received = read_request(wire)
     assert received == body and request.method == "PUT"  # type: ignore[attr-defined]
 
 
 def test_expect_100_continue_is_answered_once_from_here() -> None:
-    wire = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: "
+    wire = (b"POST /sparql HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Type: "
             b"application/sparql-query\r\nContent-Length: 6\r\n\r\nASK {}")
     got, request, body = read_request(wire)
     assert got == CONTINUE and body == b"ASK {}"

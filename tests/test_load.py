@@ -30,8 +30,8 @@ HEAVY = "SELECT (COUNT(*) AS ?n) { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in 
 CLIENT_TIMEOUT = 2.0
 SLOW_OPENINGS = {
     "one byte": b"G",
-    "slow head": b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n",
-    "slow body": (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query"
+    "slow head": b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n",
+    "slow body": (b"POST /sparql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/sparql-query"
                   b"\r\nContent-Length: 100\r\n\r\nASK"),
 }
 
@@ -179,7 +179,7 @@ def test_a_client_that_never_closes_does_not_stall_the_poller(server: str) -> No
     socks = []
     for _ in range(8):   # answered with Connection: close, then left open by the client
         sock = socket.create_connection((parts.hostname, parts.port))
-        sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n"
+        sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: localhost\r\n"
                      b"Connection: close\r\n\r\n")
         socks.append(sock)
     try:

@@ -74,7 +74,7 @@ class _SharedReader:
 
 def test_pipelined_requests_are_answered_in_order(server: str) -> None:
     host = urlsplit(server)
-    wire = "".join(f"GET {ask(n)} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n\r\n"
+    wire = "".join(f"GET {ask(n)} HTTP/1.1\r\nHost: localhost\r\nAccept: text/csv\r\n\r\n"
                    for n in range(3))
     with socket.create_connection((host.hostname, host.port), timeout=10) as sock:
         sock.sendall(wire.encode())

@@ -25,6 +25,7 @@ from .. import (
     source_page,
 )
 from ..linked_data import FORMAT_NAMES, HTML
+from ..triple_terms import json_ld_writable
 
 bp = Blueprint("resources", __name__)
 bp.after_request(conditional.add_etag)
@@ -48,7 +49,8 @@ def split_extension(iri: str) -> tuple[str, str | None]:
 
 def json_ld_block(triples: list[Any]) -> Markup:
     """JSON-LD for a ``<script type="application/ld+json">`` block, safe inside HTML."""
-    text = (serialize(triples, format=RdfFormat.JSON_LD) or b"[]").decode("utf-8")
+    text = (serialize(json_ld_writable(triples), format=RdfFormat.JSON_LD) or b"[]"
+            ).decode("utf-8")
     text = json.dumps(json.loads(text), ensure_ascii=False, indent=1)
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, escape)
