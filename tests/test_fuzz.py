@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import fuzz  # noqa: E402
 import fuzz_requests  # noqa: E402
 
+
 @pytest.fixture(scope="module")
 def server(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     from conftest import copy_store
@@ -47,7 +48,7 @@ def test_generated_requests_are_answered_without_a_5xx(server: tuple,
                                                        rng: random.Random) -> None:
     url, _proc = server
     host, port = url.removeprefix("http://").split(":")
-    req = fuzz_requests.request(rng, f"{host}:{port}", NO_WRITES)
+    req = fuzz_requests.request(rng, f"{host}:{port}", TOKEN)
     if not req.target.isascii():
         return
     client = fuzz.Client(host, int(port))

@@ -31,8 +31,8 @@ CLIENT_TIMEOUT = 2.0
 SLOW_OPENINGS = {
     "one byte": b"G",
     "slow head": b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n",
-    "slow body": (b"POST /sparql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/sparql-query"
-                  b"\r\nContent-Length: 100\r\n\r\nASK"),
+    "slow body": (b"POST /sparql HTTP/1.1\r\nHost: localhost\r\n"
+                  b"Content-Type: application/sparql-query\r\nContent-Length: 100\r\n\r\nASK"),
 }
 
 
