@@ -137,7 +137,8 @@ def read_request(wire: bytes) -> tuple[bytes, object, bytes]:
 def test_a_body_past_the_spool_limit_reaches_gunicorn_whole() -> None:
     body = bytes(range(256)) * (SPOOL_ABOVE // 256 * 3)
     wire = (b"PUT /store?default HTTP/1.1\r\nHost: localhost\r\n"
-            b"Content-Type: application/n-triples\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            b"Content-Type: application/n-triples\r\nContent-Length: "
+            + str(len(body)).encode() + b"\r\n\r\n" + body)
     _, request, received = read_request(wire)
     assert received == body and request.method == "PUT"  # type: ignore[attr-defined]
 
