@@ -31,10 +31,12 @@ exits or retires.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -131,6 +133,32 @@ def _worker_exit(_arbiter: Any, worker: Any) -> None:
     _flush(getattr(worker, "wsgi", None))
 
 
+class PortTaken(OSError):
+    """Something already listens on the address ``k2d3 serve`` was asked to bind."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`PortTaken` when ``host:port`` cannot be bound (gunicorn would otherwise
+    retry five times, a second apart, and then print a traceback)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortTaken(exc.errno, f"port {port} on {host} is not free") from None
+            raise
+
+
+def _when_ready(server: Any) -> None:
+    """In the arbiter, once gunicorn listens: say where, on standard output."""
+    host, port = server.cfg.bind[0].rsplit(":", 1)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"k2d3 is serving on http://{shown}:{port}/ ({server.cfg.workers} processes); "
+          "Ctrl-C stops it", flush=True)
+
+
 def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
     """The gunicorn configuration for ``k2d3 serve`` (see the module docstring)."""
     return {
@@ -146,6 +174,7 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        "when_ready": _when_ready,
         "pre_fork": _pre_fork,
         "post_fork": _post_fork,
         "child_exit": _child_exit,
@@ -193,6 +222,7 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
     # Request threads get deep stacks: pyoxigraph's parser recurses (see sparql_text.too_complex
     # for the limits that keep requests inside even the default 8 MiB). Forked workers inherit it.
     threading.stack_size(THREAD_STACK_BYTES)
+    check_port(host, port)
     if debug:
         create_app(settings).run(host=host, port=port, debug=True, threaded=True)
         return
