@@ -60,6 +60,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dumps.sha256": "SHA-256", "dumps.none": "No dumps were written for this store.",
         "label": "Label", "iri": "IRI", "value": "Value", "property": "Property",
         "nav.search": "Search", "search.title": "Search the graph",
+        "api.title": "The HTTP API", "api.lead": "Every route, its parameters, formats and "
+        "statuses, generated from the routes; the same in OpenAPI 3.1:",
+        "api.parameters": "Parameters", "api.required": "required", "api.body": "Request body",
+        "api.responses": "Responses",
         "search.label": "Names of vitamins, conditions, claims, queries… (English or Chinese)",
         "search.button": "Search", "search.queries": "Canned queries",
         "search.resources": "In the graph", "search.none": "Nothing found.",
@@ -107,6 +111,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dumps.none": "这个存储没有生成数据下载文件。", "label": "标签", "iri": "IRI",
         "value": "值", "property": "属性",
         "nav.search": "搜索", "search.title": "搜索图谱",
+        "api.title": "HTTP 接口", "api.lead": "每个路由及其参数、格式和状态码,均由路由生成;"
+        "OpenAPI 3.1 版本见:", "api.parameters": "参数", "api.required": "必填",
+        "api.body": "请求体", "api.responses": "响应",
         "search.label": "维生素、病症、论断、查询等的名称(中文或英文)", "search.button": "搜索",
         "search.queries": "预设查询", "search.resources": "图谱中", "search.none": "没有找到。",
         "claim.status": "谁这样说,以及文章的结论",

@@ -25,7 +25,7 @@ from flask import Blueprint, Response, request
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store
 from pyoxigraph import serialize as rdf_serialize
 
-from .. import execute, protocol, rdf_payload
+from .. import execute, openapi, protocol, rdf_payload
 from ..conditional import etag_matches, write_refusal
 from ..context import reader, settings
 from ..errors import (
@@ -80,6 +80,33 @@ def _exists(store: Store, graph: Graph) -> bool:
 
 @bp.route("/store", methods=METHODS)
 @bp.route("/store/<path:path>", methods=METHODS)
+@openapi.describe(
+    params=(
+        openapi.Param("graph", description="the graph IRI"),
+        openapi.Param("default", description="the default graph (no value)"),
+    ),
+    media=tuple(openapi.RDF_TYPES + ["application/n-quads", "application/trig"]),
+    request_media=tuple(openapi.RDF_TYPES + ["multipart/form-data"]),
+    methods={
+        "GET": "Read a graph (or the whole store)",
+        "PUT": "Replace a graph (with the token)",
+        "POST": "Add to a graph, or create one (with the token)",
+        "DELETE": "Drop a graph (with the token)",
+    },
+    statuses={
+        "201": "Created",
+        "204": "Done",
+        "401": "A write without the token",
+        "403": "A wrong token",
+        "404": "No such graph",
+        "406": "Not a format offered",
+        "412": "A precondition (If-Match, If-None-Match) does not hold",
+        "413": "The body is too large",
+        "415": "Not an RDF format",
+        "507": "The disk is full: the write was not applied",
+    },
+    tag="Graph Store",
+)
 def graph_store(path: str | None = None) -> Response:
     """Dispatch on the method (see the module docstring)."""
     graph = _target(path)

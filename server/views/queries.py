@@ -24,6 +24,7 @@ from .. import (
     labels,
     linked_data,
     negotiation,
+    openapi,
     results_table,
     verdict,
 )
@@ -61,6 +62,12 @@ def _page(template: str, lang: str, **context: Any) -> str:
 
 
 @bp.get("/queries")
+@openapi.describe(
+    params=(
+        openapi.Param("q", description="words to look for in the catalogue"),
+        openapi.LANG_PARAM,
+    ),
+)
 def catalogue_page() -> Response | str:
     """The catalogue grouped by topic; ``?q=`` filters it on the server (no JavaScript)."""
     lang = i18n.pick_lang(request)
@@ -73,6 +80,15 @@ def catalogue_page() -> Response | str:
 
 
 @bp.get("/queries/evidence-map")
+@openapi.describe(
+    params=(
+        openapi.Param("population", description="a population IRI"),
+        openapi.FORMAT_PARAM,
+        openapi.LANG_PARAM,
+    ),
+    media=("text/html", "application/json", "text/csv"),
+    statuses={"406": "Not a format the map is offered in"},
+)
 def evidence_map_page() -> Response | str:
     """Outcomes x interventions as server-side SVG, filterable by population (``?population=``)."""
     lang = i18n.pick_lang(request)
@@ -200,6 +216,17 @@ def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
 
 
 @bp.get("/queries/<name>")
+@openapi.describe(
+    params=(
+        openapi.FORMAT_PARAM,
+        openapi.Param("page", description="page of the answer, from 1", type="integer"),
+        openapi.Param("size", description="rows a page", type="integer"),
+        openapi.LANG_PARAM,
+    ),
+    media=tuple([negotiation.HTML, *negotiation.SELECT_TYPES, *negotiation.GRAPH_TYPES]),
+    statuses={"404": "No canned query of that name", "406": "Not a format the query offers"},
+    tag="queries",
+)
 def query_page(name: str) -> Response | str | tuple[str, int]:
     """One canned query: its page in HTML, or its results in the negotiated format."""
     query = canned.find(name, base=_settings().ns.base)
