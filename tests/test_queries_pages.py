@@ -165,6 +165,39 @@ def test_evidence_map_filters_by_population(client) -> None:  # type: ignore[no-
     assert client.get("/queries/evidence-map?population=nobody").status_code == 400
 
 
+def test_evidence_map_as_json_and_csv(client) -> None:  # type: ignore[no-untyped-def]
+    population = f"{ID}pop-postmenopausal-women"
+    doc = client.get("/queries/evidence-map", query_string={"population": population},
+                     headers={"Accept": "application/json"})
+    assert doc.status_code == 200 and doc.mimetype == "application/json"
+    assert "Accept" in doc.headers["Vary"]
+    body = doc.get_json()
+    assert body["population"] == population
+    assert {c["outcome"] for c in body["cells"]} == {
+        ID + "bmd", ID + "bone-indices", ID + "bone-turnover-markers"}
+    table = client.get("/queries/evidence-map?format=csv&lang=zh")
+    assert table.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(table.get_data(as_text=True))))
+    fractures = [r for r in rows if r["outcome"] == ID + "fractures"]
+    assert len(fractures) == 1 and fractures[0]["outcomeLabel"] == "骨折"
+    assert fractures[0]["populationLabels"] == "普通人群"
+
+
+@pytest.mark.parametrize(("query", "accept"), [
+    ("?format=ttl", "*/*"), ("", "image/png"), ("?format=xml", "text/html")])
+def test_evidence_map_in_a_format_it_is_not_offered_in_is_406(client, query: str,  # type: ignore[no-untyped-def]
+                                                             accept: str) -> None:
+    resp = client.get("/queries/evidence-map" + query, headers={"Accept": accept})
+    assert resp.status_code == 406
+    assert "text/csv" in resp.get_data(as_text=True)
+
+
+def test_the_page_links_its_data(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get(f"/queries/evidence-map?population={ID}pop-older-adults").get_data(
+        as_text=True)
+    assert 'href="/queries/evidence-map?format=csv&amp;population=https%3A' in html
+
+
 def test_mechanism_diagram_links_vitamin_protein_calcium_tissue(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get("/queries/evidence-map").get_data(as_text=True)
     mech = html[html.index('aria-labelledby="mech-title"'):]

@@ -9,10 +9,12 @@ endpoint's limits (:func:`server.execute.run_query`), and the answer is HTML or 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
+from markupsafe import Markup
 from pyoxigraph import NamedNode
 
 from .. import (
@@ -90,21 +92,48 @@ def catalogue_page() -> Response | str:
     statuses={"406": "Not a format the map is offered in"},
 )
 def evidence_map_page() -> Response | str:
-    """Outcomes x interventions as server-side SVG, filterable by population (``?population=``)."""
+    """Outcomes x interventions as server-side SVG, filterable by population (``?population=``);
+    the same cells as JSON or CSV by ``?format=`` or ``Accept``."""
     lang = i18n.pick_lang(request)
     store = _store()
+    media_type = negotiation.negotiate(request.headers.get("Accept"),
+                                       request.args.get("format"), MAP_TYPES)
+    if media_type is None:
+        raise NotAcceptable("the evidence map is available as " + ", ".join(MAP_TYPES))
     population = request.args.get("population", "").strip() or None
     populations = evidence_map.populations(store, lang)
     if population and population not in {iri for iri, _ in populations}:
         raise BadRequest(f"parameter 'population': {population!r} is not a known population")
     cells = evidence_map.cells(store, population)
-    svg = evidence_map.render_map(store, cells, lang, _settings().ns)
-    mechanism = evidence_map.render_mechanism(store, lang, _settings().ns)
+    if media_type != negotiation.HTML:
+        return _map_data(evidence_map.cell_records(store, cells, lang), media_type, population)
+    ns, words = _settings().ns, MESSAGES[lang]
+    svg = render_template("svg/evidence_map.svg",
+                          m=evidence_map.map_layout(store, cells, lang, ns, words))
+    mechanism = render_template("svg/mechanism.svg",
+                                m=evidence_map.mechanism_layout(store, lang, ns, words))
     iris = [i for c in cells for i in (c.outcome, c.intervention, c.direction, c.certainty,
                                        c.verdict) if i]
-    return _page("queries_evidence_map.html", lang, svg=svg, mechanism=mechanism,
+    return _page("queries_evidence_map.html", lang, svg=Markup(svg), mechanism=Markup(mechanism),
                  populations=populations, population=population, cells=cells,
                  names=labels.labels(store, iris, lang))
+
+
+#: What the evidence map is offered as, the page first.
+MAP_TYPES = [negotiation.HTML, "application/json", "text/csv"]
+
+
+def _map_data(records: list[dict[str, Any]], media_type: str, population: str | None
+              ) -> Response:
+    """The map's cells as a JSON document or a CSV table."""
+    if media_type == "text/csv":
+        body, content_type = evidence_map.to_csv(records), "text/csv; charset=utf-8"
+    else:
+        body = json.dumps({"population": population, "cells": records}, ensure_ascii=False)
+        content_type = "application/json"
+    response = Response(body, content_type=content_type)
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _table(result: QueryResult, lang: str) -> tuple[dict[str, Any], results_table.Page]:
