@@ -84,6 +84,9 @@ class CannedQuery:
     titles: Mapping[str, str]
     descriptions: Mapping[str, str]
     keywords: tuple[str, ...] = ()
+    """The keywords in English (``#+ keywords:``)."""
+    translated_keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Keywords in other languages, by language (``#+ keywords@zh:``)."""
     topic: str = "other"
     order: int = 100
     params: tuple[Param, ...] = ()
@@ -94,6 +97,14 @@ class CannedQuery:
 
     def description(self, lang: str) -> str:
         return self.descriptions.get(lang) or self.descriptions.get("en") or ""
+
+    def keywords_in(self, lang: str) -> tuple[str, ...]:
+        """The keywords in ``lang``, else in English."""
+        return self.translated_keywords.get(lang) or self.keywords
+
+    def all_keywords(self) -> tuple[str, ...]:
+        """The keywords in every language (what a search looks through)."""
+        return self.keywords + tuple(k for ks in self.translated_keywords.values() for k in ks)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -208,6 +219,8 @@ def _query(name: str, text: str, meta: dict[str, dict[str | None, str]],
         titles=titles,
         descriptions={lang or "en": v for lang, v in meta.get("description", {}).items()},
         keywords=_split_list(meta.get("keywords", {}).get(None, "")),
+        translated_keywords={lang: _split_list(v) for lang, v in meta.get("keywords", {}).items()
+                             if lang not in (None, "en")},
         topic=meta.get("topic", {}).get(None, "other"),
         order=int(meta.get("order", {}).get(None, "100")),
         params=tuple(_param(n, items, prefixes) for n, items in params),
@@ -255,7 +268,7 @@ def search(queries: Iterable[CannedQuery], text: str) -> list[CannedQuery]:
     hits = []
     for q in queries:
         hay = " ".join([q.name, q.topic, *q.titles.values(), *q.descriptions.values(),
-                        *q.keywords]).casefold()
+                        *q.all_keywords()]).casefold()
         if all(w in hay for w in words):
             hits.append(q)
     return hits

@@ -73,7 +73,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(line)
     print(coverage.summary(sources.Sources.load().data, sources.article_text()))
     checks = ("SHACL, HermiT consistency and inferences, quotations, coverage of the article, "
-              "identifiers, data checks")
+              "identifiers, data checks, the canned-query catalogue")
     print(f"{len(problems)} problem(s)" if problems else f"valid: {checks}")
     return 1 if problems else 0
 

@@ -1,6 +1,6 @@
 """server/evidence_map.py: the map's cells against the article, and layouts that do not overlap.
 
-The expected cells are written once in ``tests/data/expected/evidence-map.tsv`` and compared
+The expected cells are written once in ``tests/data/evidence-map-cells.tsv`` and compared
 as a multiset (a repeated cell is a failure). The layout tests read the real graph in both
 languages: every label fits where it is drawn and no two edge labels, or a label and a box,
 overlap.
@@ -23,7 +23,7 @@ from server.namespaces import Namespaces
 from server.views.queries_text import MESSAGES
 
 ID = "https://w3id.org/k2d3/id/"
-EXPECTED = Path(__file__).parent / "data" / "expected" / "evidence-map.tsv"
+EXPECTED = Path(__file__).parent / "data" / "evidence-map-cells.tsv"
 NS = Namespaces("https://w3id.org/k2d3/")
 
 

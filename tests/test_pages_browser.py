@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PAGES = ["/", "/queries/verdict", "/queries/author-positions", "/queries/d3-k2-evidence",
          "/id/claim-d3-k2-fractures", "/source", "/search?q=fracture", "/queries",
-         "/queries/evidence-map"]
+         "/queries/evidence-map", "/openapi"]
 
 
 @pytest.fixture(params=[(v, lang) for v in VIEWPORTS for lang in ("en", "zh")],
@@ -128,3 +128,16 @@ def test_evidence_map_text_stays_readable_and_apart(page, live_server: str) -> N
     for i, label in enumerate(drawn["labels"]):
         assert not any(overlap(label, node) for node in drawn["nodes"]), label[4]
         assert not any(overlap(label, other) for other in drawn["labels"][i + 1:]), label[4]
+
+
+def test_search_finds_entities_claims_and_queries(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(_url(live_server, "/", page.k2d3["lang"]))
+    page.locator("nav a[href*='/search']").first.click()
+    box = page.locator("form.search input[name=q]")
+    box.fill("fracture" if page.k2d3["lang"] == "en" else "骨折")
+    box.press("Enter")
+    page.wait_for_url("**/search?q=*")
+    links = page.locator("main a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert any(h.startswith("/id/fractures") for h in links), links
+    assert any(h.startswith("/id/claim-d3-k2-fractures") for h in links), links
+    assert any(h.startswith("/queries/verdict") for h in links), links

@@ -414,3 +414,16 @@ def test_expected_classification_lists_only_inferences(union: Graph) -> None:
         predicate = RDF.type if row["kind"] == "type" else RDFS.subClassOf
         triple = (_iri(row["individual_or_class"]), predicate, _iri(row["inferred"]))
         assert triple not in union, f"asserted, not inferred: {row}"
+
+
+def test_validate_reports_a_catalogue_entry_that_breaks_its_shapes(
+        monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``k2d3 validate`` and the build check the same things: the catalogue included."""
+    from server import canned
+
+    broken = canned.CannedQuery(name="x", kind="select", text="SELECT * {}",
+                                titles={"en": "only English"}, descriptions={"en": "d"})
+    monkeypatch.setattr(canned, "catalogue", lambda *a, **k: (broken,))
+    errors = v.catalogue_errors()
+    assert errors and any("label" in e for e in errors), errors
