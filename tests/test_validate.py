@@ -238,7 +238,9 @@ BREAKERS = {
         g, K2DI["rec-uspstf-k2-not-addressed"], K2D3.recommendationDirection),
     "resource-without-bilingual-label": lambda g: _remove(
         g, K2DI.calcium, RDFS.label, Literal("钙", lang="zh")),
-    "term-without-definition": lambda g: _remove(g, K2D3.Claim, SKOS.definition),
+    # only the Chinese definition goes: the English one alone is not enough
+    "term-without-definition": lambda g: _remove(g, K2D3.Claim, SKOS.definition, next(
+        d for d in g.objects(K2D3.Claim, SKOS.definition) if d.language == "zh")),
     "undeclared-term": lambda g: g.add((K2DI.bmd, K2D3.undeclaredProperty, Literal("x"))),
     # the review's findings (issue 11), each put back
     "evaluator-asserts-what-he-rejects": lambda g: g.add(
