@@ -192,6 +192,20 @@ def test_evidence_map_in_a_format_it_is_not_offered_in_is_406(client, query: str
     assert "text/csv" in resp.get_data(as_text=True)
 
 
+def test_the_cells_are_listed_as_a_table_that_names_populations(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/queries/evidence-map").get_data(as_text=True)
+    table = html[html.index('<table class="results map-cells">'):]
+    table = table[:table.index("</table>")]
+    rows = table.split("<tr>")[2:]  # after the header row
+    expected = (Path(__file__).parent / "data" / "evidence-map-cells.tsv").read_text(
+        encoding="utf-8")
+    assert len(rows) == len([line for line in expected.splitlines()
+                             if line and not line.startswith(("#", "outcome\t"))])
+    clots = next(r for r in rows if "blood clots" in r)
+    assert "people taking vitamin K antagonists such as warfarin" in clots
+    assert 'data-label="Population"' in clots
+
+
 def test_the_page_links_its_data(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get(f"/queries/evidence-map?population={ID}pop-older-adults").get_data(
         as_text=True)

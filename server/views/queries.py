@@ -112,8 +112,8 @@ def evidence_map_page() -> Response | str:
                           m=evidence_map.map_layout(store, cells, lang, ns, words))
     mechanism = render_template("svg/mechanism.svg",
                                 m=evidence_map.mechanism_layout(store, lang, ns, words))
-    iris = [i for c in cells for i in (c.outcome, c.intervention, c.direction, c.certainty,
-                                       c.verdict) if i]
+    iris = [i for c in cells for i in (c.outcome, c.intervention, c.relation, c.direction,
+                                       c.certainty, c.verdict, *c.populations) if i]
     return _page("queries_evidence_map.html", lang, svg=Markup(svg), mechanism=Markup(mechanism),
                  populations=populations, population=population, cells=cells,
                  names=labels.labels(store, iris, lang))

@@ -44,6 +44,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map.lines": "{n} lines", "map.in": "in {p}", "map.certainty": "certainty: {c}",
         "mechanism.title": "Mechanism: vitamin, protein, calcium, "
         "tissue", "map.downloads": "The map's cells as data",
+        "map.scroll": "The map scrolls sideways; its cells are also listed below.",
         "answer": "The answer, outcome by outcome", "translation": "Translation (k2d3 curators):",
         "pages": "Pages", "page.previous": "Previous page", "page.next": "Next page",
         "page.of": "Page {n} of {pages}", "page.rows": "rows {first} to {last} of {total}",
@@ -74,6 +75,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "map.no_direction": "未说明方向", "map.line": "{n} 条证据线", "map.lines": "{n} 条证据线",
         "map.in": "人群:{p}", "map.certainty": "确定性:{c}",
         "mechanism.title": "作用机制:维生素、蛋白质、钙、组织", "map.downloads": "证据图各格的数据",
+        "map.scroll": "证据图可左右滑动;下方也逐格列出。",
         "answer": "逐项结局的答案", "translation": "译文(k2d3 整理者):",
         "pages": "分页", "page.previous": "上一页", "page.next": "下一页",
         "page.of": "第 {n} 页,共 {pages} 页", "page.rows": "第 {first} 至 {last} 行,共 {total} 行",
