@@ -159,7 +159,7 @@ def test_the_starting_query_lists_claims_in_the_page_language(  # type: ignore[n
 
 def _haystack(query: canned.CannedQuery) -> str:
     return " ".join([query.name, *query.titles.values(), *query.descriptions.values(),
-                     *query.keywords]).casefold()
+                     *query.all_keywords()]).casefold()
 
 
 @pytest.mark.parametrize(("lang", "words"), [("en", "Warfarin"), ("zh", "华法林"),
