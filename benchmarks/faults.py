@@ -42,11 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from writes_common import AUTH, EX, ROOT, Server, kill, running, store_copy  # noqa: E402
 
-from server import store as store_mod  # noqa: E402
+from server.rdf import store as store_mod  # noqa: E402
 
 ABSENT = "absent"
 BATCH = 20
-BUILD = ("from server.build import build; from server.config import load_settings; "
+BUILD = ("from server.build.pipeline import build; from server.config import load_settings; "
          "build(load_settings(env={{}}, store={store!r}), validate=False)")
 
 

@@ -238,7 +238,7 @@ def main() -> int:
             shutil.copytree(args.store, store, symlinks=True,
                             ignore=shutil.ignore_patterns("lock"))
         else:
-            from server.build import build
+            from server.build.pipeline import build
             from server.config import load_settings
             build(load_settings(env={}, store=store))
         with serving(store, Path(tmp) / "server.log") as (url, proc):

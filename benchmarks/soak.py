@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Soak ``k2d3 serve``: mixed load with writers, runaway queries and slow clients (issue 12).
 
-Starts ``server.serve.run`` (gunicorn, the production configuration, update token set) over a
-private copy of a built store, then for ``--seconds`` runs at once:
+Starts ``server.serving.serve.run`` (gunicorn, the production configuration, update token set) over
+a private copy of a built store, then for ``--seconds`` runs at once:
 
 - ``--connections`` keep-alive clients, each in a loop with no pause, picking requests by
   weight: canned-query pages (HTML and JSON), the evidence map, ad-hoc queries by GET and POST
@@ -123,8 +123,8 @@ def call(session: requests.Session, tally: Tally, route: str, method: str, url: 
 
 def targets(store: Path) -> dict[str, list[str]]:
     """What the readers ask for: canned query names, resource paths, dump names."""
-    from server import canned
-    from server.store import StoreReader
+    from server.catalogue import canned
+    from server.rdf.store import StoreReader
 
     st = StoreReader(store, 0).get()
     rows = st.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o "

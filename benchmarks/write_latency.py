@@ -1,4 +1,4 @@
-"""Latency of one small write through ``server.store.writer``, and of the first read after it.
+"""Latency of one small write through ``server.rdf.store.writer``, and of the first read after it.
 
     python benchmarks/write_latency.py --store PATH [--writes 30] [--copy-max-quads 50000]
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from server import store
+from server.rdf import store
 
 EX = "http://example.org/"
 

@@ -1,6 +1,6 @@
 """What ``concurrent_writes.py`` and ``faults.py`` share: a real server, its processes, writers.
 
-The server is ``server.serve.run`` (gunicorn, as ``k2d3 serve`` runs it once the store is
+The server is ``server.serving.serve.run`` (gunicorn, as ``k2d3 serve`` runs it once the store is
 built) in a child process on a free loopback port, over a store folder of the caller's.
 """
 
@@ -41,7 +41,7 @@ class Server:
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("K2D3_")}
         child_env |= {"K2D3_STORE": str(store), "K2D3_UPDATE_TOKEN": TOKEN}
         child_env |= {"K2D3_" + k.upper(): v for k, v in env.items()}
-        code = ("from server.config import load_settings; from server.serve import run; "
+        code = ("from server.config import load_settings; from server.serving.serve import run; "
                 f"run(load_settings(), '127.0.0.1', {self.port})")
         self._log = open(log, "ab")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen([sys.executable, "-c", code], env=child_env, cwd=ROOT,

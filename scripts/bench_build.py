@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat, parse
 
-from server import sources
-from server.build import build, validation_errors
+from server.build import sources
+from server.build.pipeline import build, validation_errors
 from server.config import load_settings
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark the endpoint over HTTP against in-process pyoxigraph, in one run (not a test).
 
-Starts ``server.serve.run`` (gunicorn, the production configuration) over a store, then for the
-canned queries (``queries/*.rq``, parameters at their defaults, bound with a trailing VALUES
+Starts ``server.serving.serve.run`` (gunicorn, the production configuration) over a store, then for
+the canned queries (``queries/*.rq``, parameters at their defaults, bound with a trailing VALUES
 clause) and a few generic queries measures the median latency in process (query + JSON or
 N-Triples serialisation) and over HTTP (one keep-alive connection, see :class:`LeanClient`),
 alternating the two run by run (``--latency-rounds`` spreads each query's runs over passes);
@@ -43,7 +43,7 @@ from pyoxigraph import (  # noqa: E402
 )
 
 from server.config import load_settings  # noqa: E402
-from server.store import StoreReader  # noqa: E402
+from server.rdf.store import StoreReader  # noqa: E402
 
 GENERIC = {
     "ask-empty": "ASK {}",
@@ -61,12 +61,13 @@ CONNECTIONS = (1, 8, 32)
 
 def canned_queries(store: Store) -> dict[str, tuple[str, dict]]:
     """name -> (text, substitutions) for canned queries whose parameters all have values."""
-    from server import canned
+    from server.catalogue import canned
+    from server.catalogue import params as canned_params
 
     out = {}
     for query in canned.catalogue():
         try:
-            subs = canned.bind(query, {})
+            subs = canned_params.bind(query, {})
         except ValueError:
             continue
         out["canned:" + query.name] = (query.text, subs)

@@ -20,10 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from server import canned, create_app  # noqa: E402
+from server import create_app
+from server.catalogue import canned  # noqa: E402
+from server.catalogue import params as canned_params  # noqa: E402
 from server.config import load_settings  # noqa: E402
-from server.execute import run_query  # noqa: E402
-from server.store import StoreReader  # noqa: E402
+from server.rdf.store import StoreReader  # noqa: E402
+from server.sparql.execute import run_query  # noqa: E402
 
 BUDGET_MS = 100.0
 
@@ -55,7 +57,7 @@ def main() -> int:
         page, worst = timings_ms(lambda p=path: client.get(p), args.repeat)
         bare = 0.0
         if query is not None:
-            subs = canned.bind(query, {}, store)
+            subs = canned_params.bind(query, {}, store)
             bare = timings_ms(lambda q=query, s=subs: run_query(
                 store, q.text, substitutions=s, timeout_s=30, max_rows=10_000), args.repeat)[0]
         flag = "  OVER BUDGET" if worst > BUDGET_MS else ""

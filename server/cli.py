@@ -11,20 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import Settings, load_settings
-
-QUERY_FORMATS = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "turtle": "text/turtle",
-    "ntriples": "application/n-triples",
-    "nquads": "application/n-quads",
-    "trig": "application/trig",
-    "rdfxml": "application/rdf+xml",
-    "jsonld": "application/ld+json",
-}
+from server.config import Settings, load_settings
+from server.rdf.formats import FORMAT_NAMES, query_format
 
 STORE_HELP = (
     "the store folder (default: $K2D3_STORE, else $XDG_DATA_HOME/k2d3/store, "
@@ -37,7 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import BuildError, build
+    from server.build.pipeline import BuildError, build
 
     try:
         report = build(_settings(args))
@@ -51,7 +39,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def validation_problems() -> list[str]:
     """Every check ``k2d3 validate`` runs, as one line per problem (empty when all pass)."""
-    from . import reason, sources, validate
+    from server.build import reason, sources, validate
 
     problems = validate.validate_all().lines()
     src = sources.Sources.load()
@@ -66,7 +54,8 @@ def validation_problems() -> list[str]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from . import coverage, sources
+    from server.build import sources
+    from server.rdf import coverage
 
     problems = validation_problems()
     for line in problems:
@@ -79,7 +68,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_reason(args: argparse.Namespace) -> int:
-    from . import reason, sources
+    from server.build import reason, sources
 
     src = sources.Sources.load()
     try:
@@ -104,7 +93,7 @@ def _read_query(text: str) -> str:
 def cmd_query(args: argparse.Namespace) -> int:
     from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
 
-    from .store import StoreMissing, StoreReader
+    from server.rdf.store import StoreMissing, StoreReader
 
     settings = _settings(args)
     try:
@@ -118,19 +107,18 @@ def cmd_query(args: argparse.Namespace) -> int:
     except SyntaxError as exc:
         print(f"k2d3 query: syntax error: {exc}", file=sys.stderr)
         return 2
-    media = QUERY_FORMATS[args.format] if args.format else None
     out = sys.stdout.buffer
     if isinstance(result, QuerySolutions | QueryBoolean):
-        fmt = QueryResultsFormat.from_media_type(media) if media else QueryResultsFormat.TSV
-        if fmt is None:
+        fmt = query_format(args.format, graph=False) if args.format else QueryResultsFormat.TSV
+        if not isinstance(fmt, QueryResultsFormat):
             print(f"k2d3 query: {args.format} is not a format for SELECT/ASK", file=sys.stderr)
             return 2
         result.serialize(out, fmt)
     else:
-        rdf = RdfFormat.from_media_type(media) if media else RdfFormat.TURTLE
-        if rdf is None or rdf.supports_datasets:
-            rdf = RdfFormat.N_TRIPLES if rdf is not None else None
-        if rdf is None:
+        rdf = query_format(args.format, graph=True) if args.format else RdfFormat.TURTLE
+        if isinstance(rdf, RdfFormat) and rdf.supports_datasets:
+            rdf = RdfFormat.N_TRIPLES
+        if not isinstance(rdf, RdfFormat):
             print(f"k2d3 query: {args.format} is not a format for CONSTRUCT", file=sys.stderr)
             return 2
         result.serialize(out, rdf)
@@ -139,8 +127,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from . import serve
-    from .build import BuildError, build, is_stale
+    from server.build.pipeline import BuildError, build, is_stale
+    from server.serving import serve
 
     settings = _settings(args)
     try:  # before a build that may take a while, so a taken port is said at once
@@ -190,7 +178,7 @@ def parser() -> argparse.ArgumentParser:
     q = sub.add_parser("query", help="run a SPARQL query on the store and print the results")
     q.add_argument("query", help="the query text, @FILE to read it from a file, or - for stdin")
     q.add_argument("--store", type=Path, help=STORE_HELP)
-    q.add_argument("--format", choices=sorted(QUERY_FORMATS),
+    q.add_argument("--format", choices=sorted(set(FORMAT_NAMES) - {"html"}),
                    help="results format (default tsv for SELECT/ASK, turtle for CONSTRUCT)")
     q.set_defaults(func=cmd_query)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .namespaces import DEFAULT_BASE, Namespaces
+from server.rdf.namespaces import DEFAULT_BASE, Namespaces
 
 ENV_PREFIX = "K2D3_"
 
@@ -76,7 +76,7 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     """Host names a request's ``Host`` may give besides localhost, the bound address and the
     public URL's host; ``.example.org`` admits its subdomains too, ``*`` any host
-    (``K2D3_ALLOWED_HOSTS``, space-separated; see ``server.hosts``)."""
+    (``K2D3_ALLOWED_HOSTS``, space-separated; see ``server.http.hosts``)."""
 
     @property
     def ns(self) -> Namespaces:

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from server import create_app
-from server.build import build
+from server.build.pipeline import build
 from server.config import Settings, load_settings
 
 UPDATE_TOKEN = "test-token"

@@ -1,11 +1,11 @@
 """Fixtures for the endpoint tests: a small store with known contents, and live servers.
 
-The store is made with ``server.store``'s own functions (a fresh data folder swapped in, then
+The store is made with ``server.rdf.store``'s own functions (a fresh data folder swapped in, then
 filled through the writer), so the servers open it exactly as they open a built store. It
 holds the W3C protocol tests' graphs (tests/data/w3c/protocol), a triple in the default graph,
 a VoID graph and a two-entry canned-query catalogue, so every answer below is known in advance.
-Servers are ``server.serve.run`` (gunicorn) in a child process on a free loopback port; a test
-needing another setting starts its own with :func:`serve`.
+Servers are ``server.serving.serve.run`` (gunicorn) in a child process on a free loopback port; a
+test needing another setting starts its own with :func:`serve`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from conftest import free_port, stop_server, wait_up
 from pyoxigraph import RdfFormat
 
-from server import store as store_mod
+from server.rdf import store as store_mod
 
 ROOT = Path(__file__).resolve().parent.parent
 W3C = Path(__file__).resolve().parent / "data" / "w3c" / "protocol"
@@ -67,13 +67,14 @@ def _named(iri: str):  # type: ignore[no-untyped-def]
 
 @contextmanager
 def serve(store: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run ``server.serve.run`` (gunicorn) over ``store`` with ``K2D3_*`` settings ``env``."""
+    """Run ``server.serving.serve.run`` (gunicorn) over ``store`` with ``K2D3_*`` settings
+    ``env``."""
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("K2D3_")}
     child_env.update({"K2D3_STORE": str(store), "K2D3_UPDATE_TOKEN": TOKEN})
     child_env.update({"K2D3_" + k.upper(): v for k, v in env.items()})
     child_env = {k: v for k, v in child_env.items() if v != ""}
-    code = ("from server.config import load_settings; from server.serve import run; "
+    code = ("from server.config import load_settings; from server.serving.serve import run; "
             f"run(load_settings(), '127.0.0.1', {port})")
     log = open(store.parent / f"server-{port}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-c", code], env=child_env, cwd=ROOT,

@@ -1,4 +1,4 @@
-"""server/admission.py: which client queries may start, and the table of quick ones.
+"""server/sparql/admission.py: which client queries may start, and the table of quick ones.
 
 The table is shared across fork (the arbiter makes it; every worker reads and writes it), a
 key is the query with its context, and the slots refuse the excess at once with a Retry-After
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from server.admission import Overloaded, QuickTable, Slots, query_key
+from server.sparql.admission import Overloaded, QuickTable, Slots, query_key
 
 
 def test_a_key_depends_on_the_text_and_the_context_and_is_the_same_in_a_fork() -> None:

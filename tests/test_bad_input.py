@@ -1,6 +1,6 @@
 """Bad input from a client is a precise 4xx naming what is wrong, never a 500 or a traceback.
 
-Covers every place a request value becomes an IRI (``server/iris.py``), the floor on
+Covers every place a request value becomes an IRI (``server/rdf/iris.py``), the floor on
 ``timeout=``, links that only http(s) IRIs get, the dumps' ``Content-Type``, a failing
 ``SERVICE`` (502) and the Graph Store's existence check before its ETag.
 """
@@ -20,9 +20,10 @@ from flask import Flask
 from markupsafe import escape
 from pyoxigraph import NamedNode
 
-from server import create_app, dumps, iris
+from server import create_app
 from server.config import load_settings
-from server.protocol import MIN_TIMEOUT_S
+from server.http.protocol import MIN_TIMEOUT_S
+from server.rdf import dumps, iris
 
 TOKEN = "t"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

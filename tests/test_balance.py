@@ -1,4 +1,4 @@
-"""server/balance.py: workers share out keep-alive connections evenly.
+"""server/serving/balance.py: workers share out keep-alive connections evenly.
 
 The decision is a pure function; the board is checked across a real fork; and a real gunicorn
 server with two workers is given a burst of keep-alive clients, whose server-side sockets are
@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from endpoint_fixtures import fresh_store, serve
 
-from server.balance import WAIT_AT_MOST_S, Board, should_wait
+from server.serving.balance import WAIT_AT_MOST_S, Board, should_wait
 
 
 @pytest.mark.parametrize(("mine", "fewest", "waited", "wait"), [

@@ -1,4 +1,5 @@
-"""server/build.py: graphs, idempotence, atomicity, user graphs, staleness, rebasing, VoID."""
+"""server/build/pipeline.py: graphs, idempotence, atomicity, user graphs, staleness, rebasing,
+VoID."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ from pyoxigraph import (
     Quad,
 )
 
-from server import build as build_mod
-from server import paths, sources, store
+from server import paths
+from server.build import pipeline as build_mod
+from server.build import sources
 from server.config import load_settings
-from server.namespaces import DEFAULT_BASE, Namespaces
+from server.rdf import store
+from server.rdf.namespaces import DEFAULT_BASE, Namespaces
 
 NS = Namespaces()
 VOID = "http://rdfs.org/ns/void#"
@@ -109,7 +112,7 @@ def test_invalid_sources_leave_the_store_untouched(own_store: Path, source_copy:
 
 
 BUILD_WITHOUT_VALIDATION = (
-    "import sys; from server.build import build; from server.config import load_settings; "
+    "import sys; from server.build.pipeline import build; from server.config import load_settings; "
     "build(load_settings(env={{}}, store={store!r}), validate=False)"
 )
 

@@ -26,9 +26,12 @@ import pytest
 import rdflib
 from pyoxigraph import Literal, NamedNode, RdfFormat, Store, serialize
 
-from server import canned, canned_params, canned_rdf, paths
-from server.execute import run_query
-from server.store import StoreReader
+from server import paths
+from server.catalogue import canned
+from server.catalogue import params as canned_params
+from server.catalogue import rdf as canned_rdf
+from server.rdf.store import StoreReader
+from server.sparql.execute import run_query
 
 EXPECTED = Path(__file__).parent / "data" / "expected"
 CURIES = {
@@ -173,7 +176,8 @@ def test_catalogue_rdf_conforms_to_its_shapes() -> None:
     import pyshacl
 
     data = rdflib.Graph().parse(
-        data=serialize(canned.catalogue_triples(), format=RdfFormat.N_TRIPLES).decode(),
+        data=serialize(canned_rdf.triples(canned.catalogue()),
+                       format=RdfFormat.N_TRIPLES).decode(),
         format="nt")
     shapes = rdflib.Graph().parse(paths.queries_dir() / "catalogue-shapes.ttl")
     conforms, _, report = pyshacl.validate(data, shacl_graph=shapes)
@@ -183,7 +187,7 @@ def test_catalogue_rdf_conforms_to_its_shapes() -> None:
 def test_shapes_catch_an_entry_without_a_chinese_title() -> None:
     import pyshacl
 
-    triples = [t for t in canned.catalogue_triples()
+    triples = [t for t in canned_rdf.triples(canned.catalogue())
                if not (isinstance(t.object, Literal) and t.object.language == "zh"
                        and t.predicate.value.endswith("#label"))]
     data = rdflib.Graph().parse(
@@ -245,7 +249,7 @@ def test_parse_rejects_malformed_headers(bad: str) -> None:
 
 def test_bind_uses_substitutions_and_defaults() -> None:
     q = canned.parse("sample", SAMPLE)
-    subs = canned.bind(q, {"n": "2"})
+    subs = canned_params.bind(q, {"n": "2"})
     assert subs["n"] == Literal("2", datatype=NamedNode(canned.XSD + "integer"))
     assert subs["who"] == NamedNode("https://w3id.org/k2d3/id/osteocalcin")
     assert "?n" in q.text  # the text itself is never edited
@@ -269,7 +273,7 @@ def test_injection_attempt_is_a_value_not_syntax(store: Store) -> None:
     q = canned.parse("sample", SAMPLE.replace("type: iri", "type: string").replace(
         "#+   default: k2di:osteocalcin\n", ""))
     evil = '" } ; DROP ALL ; SELECT * { "'
-    subs = canned.bind(q, {"n": "1", "who": evil}, store)
+    subs = canned_params.bind(q, {"n": "1", "who": evil}, store)
     rows = run_query(store, q.text, substitutions=subs, timeout_s=5, max_rows=10).rows
     assert rows[0]["who"] == Literal(evil)
 

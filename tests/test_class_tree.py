@@ -1,4 +1,4 @@
-"""server/class_tree.py: nearest parents from a closure of subclass edges, and the forest."""
+"""server/pages/class_tree.py: nearest parents from a closure of subclass edges, and the forest."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from server.class_tree import ancestors, direct_parents, forest
+from server.pages.class_tree import ancestors, direct_parents, forest
 
 
 def _shape(nodes: list[dict[str, Any]]) -> list[Any]:

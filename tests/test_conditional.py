@@ -1,4 +1,4 @@
-"""server/conditional.py: generated pages and RDF carry an ETag and answer 304 to a match."""
+"""server/http/conditional.py: generated pages and RDF carry an ETag and answer 304 to a match."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from server.conditional import etag_matches, write_refusal
+from server.http.conditional import etag_matches, write_refusal
 
 ENTITY = "/id/vitamin-k2"
 

@@ -1,4 +1,5 @@
-"""server/coverage.py: every clause of the article is quoted for a claim or marked as no claim."""
+"""server/rdf/coverage.py: every clause of the article is quoted for a claim or marked as no
+claim."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
-from server import coverage as cv
-from server import validate as v
+from server.build import validate as v
+from server.rdf import coverage as cv
 
 OA = Namespace("http://www.w3.org/ns/oa#")
 K2DI = Namespace("https://w3id.org/k2d3/id/")

@@ -14,7 +14,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import requests
 
-from server.namespaces import Namespaces
+from server.rdf.namespaces import Namespaces
 
 MAX_PAGES = 3000
 SKIP_PREFIXES = ("/sparql", "/static/")

@@ -1,4 +1,4 @@
-"""server/dumps.py: the dumps' checksums verify and they parse back to the store's quads."""
+"""server/rdf/dumps.py: the dumps' checksums verify and they parse back to the store's quads."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import rdflib
 from pyoxigraph import NamedNode, RdfFormat, Store, parse, serialize
 from rdflib.compare import isomorphic
 
-from server import create_app, dumps, store
+from server import create_app
 from server.config import load_settings
-from server.namespaces import Namespaces
+from server.rdf import dumps, store
+from server.rdf.namespaces import Namespaces
 
 NS = Namespaces()
 

@@ -1,7 +1,7 @@
-"""server/editor.py: what the query editor page gets from the store.
+"""server/pages/editor.py: what the query editor page gets from the store.
 
-Expected values come from the sources (queries/*.rq through ``server.canned``, the ontology
-through rdflib), not from the editor's own code. The page itself is tested in Chromium in
+Expected values come from the sources (queries/*.rq through ``server.catalogue.canned``, the
+ontology through rdflib), not from the editor's own code. The page itself is tested in Chromium in
 tests/test_yasgui_browser.py.
 """
 
@@ -15,10 +15,12 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
-from server import canned, editor, i18n, labels
+from server.build.sources import ontology_file
+from server.catalogue import canned
 from server.config import Settings, load_settings
-from server.sources import ontology_file
-from server.store import StoreReader
+from server.pages import editor, i18n
+from server.rdf import labels
+from server.rdf.store import StoreReader
 
 
 @pytest.fixture(scope="module")

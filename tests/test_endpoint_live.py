@@ -1,6 +1,6 @@
 """The endpoint over HTTP: a real gunicorn server, real clients, every protocol error case.
 
-Servers run ``server.serve.run`` over a small store of known contents (see
+Servers run ``server.serving.serve.run`` over a small store of known contents (see
 ``tests/endpoint_fixtures.py``); a test that needs another setting starts its own server.
 """
 

@@ -1,4 +1,5 @@
-"""The per-process watchdog (server.watchdog.Watchdog) and the raw 503 it writes on the socket.
+"""The per-process watchdog (server.sparql.watchdog.Watchdog) and the raw 503 it writes on the
+socket.
 
 The watchdog lets a query run in the request's own thread: whichever of the request and the
 watchdog clears the deadline first decides whether the answer is the result or the 503. A
@@ -17,15 +18,10 @@ import time
 
 import pytest
 
-from server.errors import (
-    K2D3Error,
-    QueryAbandoned,
-    QueryTimeout,
-    raw_error_response,
-    send_and_close,
-)
-from server.serve import Watchdog
-from server.watchdog import STUCK_AFTER_S
+from server.errors import K2D3Error, QueryAbandoned, QueryTimeout
+from server.http.problems import raw_error_response, send_and_close
+from server.serving.serve import Watchdog
+from server.sparql.watchdog import STUCK_AFTER_S
 
 
 class Events:
@@ -151,7 +147,7 @@ def spin(seconds: float) -> None:
 
 
 def test_a_query_is_quick_by_its_cpu_time_and_bound_by_the_slots_until_then() -> None:
-    from server.admission import QUICK_S, Overloaded, QuickTable, Slots
+    from server.sparql.admission import QUICK_S, Overloaded, QuickTable, Slots
 
     dog = Watchdog(lambda _urgent: True, Slots(1), QuickTable(64))
     watch = dog.begin(30, lambda _err: None)

@@ -1,4 +1,4 @@
-"""server/envelope.py: the WSGI middleware's headers, counts and log lines, on a small app."""
+"""server/http/envelope.py: the WSGI middleware's headers, counts and log lines, on a small app."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import logging
 import pytest
 from flask import Flask, Response, request
 
-from server import metrics
-from server.envelope import ANSWERED, CSP, QUERY_HASH, Envelope, add_headers
+from server.http import metrics
+from server.http.envelope import Envelope, add_headers
+from server.http.headers import ANSWERED, CSP, QUERY_HASH
 
 
 @pytest.mark.parametrize(("method", "headers", "expected", "absent"), [

@@ -1,4 +1,5 @@
-"""server/evidence_map.py: the map's cells against the article, and layouts that do not overlap.
+"""server/pages/evidence_map.py: the map's cells against the article, and layouts that do not
+overlap.
 
 The expected cells are written once in ``tests/data/evidence-map-cells.tsv`` and compared
 as a multiset (a repeated cell is a failure). The layout tests read the real graph in both
@@ -17,10 +18,11 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Store
 
-from server import evidence_map, store
-from server.evidence_map import Box, Label
-from server.namespaces import Namespaces
-from server.views.queries_text import MESSAGES
+from server.pages import evidence_map
+from server.pages.evidence_map import Box, Label
+from server.pages.queries_text import MESSAGES
+from server.rdf import store
+from server.rdf.namespaces import Namespaces
 
 ID = "https://w3id.org/k2d3/id/"
 EXPECTED = Path(__file__).parent / "data" / "evidence-map-cells.tsv"

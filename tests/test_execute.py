@@ -1,4 +1,4 @@
-"""Query execution with limits, and serialisation (server.execute), on an in-memory store."""
+"""Query execution with limits, and serialisation (server.sparql.execute), on an in-memory store."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pyoxigraph import (
 )
 
 from server import errors
-from server.execute import names_dataset, run_query, run_update, serialize
+from server.sparql.execute import names_dataset, run_query, run_update, serialize
 
 EX = "http://example.org/"
 G1, G2 = NamedNode(EX + "g1"), NamedNode(EX + "g2")

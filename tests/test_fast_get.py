@@ -1,4 +1,4 @@
-"""server/fast_get.py: which requests it takes, and that its answers are the view's answers."""
+"""server/http/fast_get.py: which requests it takes, and that its answers are the view's answers."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 from flask import Flask
 from werkzeug.test import Client, EnvironBuilder
 
-from server import create_app, metrics
+from server import create_app
 from server.config import Settings
 from server.errors import QuerySyntaxError
-from server.fast_get import FastGet, plain_query
+from server.http import metrics
+from server.http.fast_get import FastGet, plain_query
 
 
 def environ(path: str = "/sparql", query_string: str = "query=ASK%20%7B%7D",

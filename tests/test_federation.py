@@ -1,4 +1,4 @@
-"""server/federation.py and SERVICE/LOAD end to end: no fetch of an address not allow-listed.
+"""server/sparql/federation.py and SERVICE/LOAD end to end: no fetch of an address not allow-listed.
 
 A real listening socket stands for the forbidden address; after every sneaky spelling has been
 sent to a real server, the socket must not have received a single connection.
@@ -14,7 +14,7 @@ import requests
 from endpoint_fixtures import TOKEN, fresh_store, serve
 
 from server import errors
-from server.federation import allows, check_federation
+from server.sparql.federation import allows, check_federation
 
 SPELLINGS = [
     "SELECT * {{ SERVICE <{addr}sparql> {{ ?s ?p ?o }} }}",
@@ -155,7 +155,7 @@ def test_a_realistic_query_is_within_the_limits(server: str) -> None:
 
 def test_the_workers_are_cut_off_the_network(server: str, forbidden  # type: ignore[no-untyped-def]
                                              ) -> None:
-    """With federation off, what the lexer misses is stopped by server.sandbox in the worker
+    """With federation off, what the lexer misses is stopped by server.sparql.sandbox in the worker
     (its own message), and a text that merely has the letters is answered as usual."""
     addr, listener = forbidden
     sneaky = f"PREFIX ex: <{addr}> SELECT * WHERE {{ ?s ?p ?o SERVICEex:x {{ ?s ?p ?o }} }}"

@@ -1,4 +1,5 @@
-"""server/framing.py and server/front.py: where a request ends, and reading it in the poller.
+"""server/serving/framing.py and server/serving/front.py: where a request ends, and reading it in
+the poller.
 
 Every case is fed whole, byte by byte and in a few uneven pieces: the end must be found at the
 same offset whatever the pieces. Bytes after the end belong to the next (pipelined) request.
@@ -18,8 +19,8 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.http.parser import RequestParser
 
-from server.framing import Framing, Unframeable
-from server.front import CONTINUE, SPOOL_ABOVE, Reading
+from server.serving.framing import Framing, Unframeable
+from server.serving.front import CONTINUE, SPOOL_ABOVE, Reading
 
 HEAD_MAX, BODY_MAX = 16 * 1024, 10 * 1024 * 1024
 NEXT = b"GET /next HTTP/1.1\r\nHost: localhost\r\n\r\n"
@@ -89,13 +90,13 @@ def test_framing_time_grows_linearly() -> None:
 
     def took(data: bytes) -> float:
         best = float("inf")
-        for _ in range(7):  # the best of several: a loaded machine preempts some runs
-            started = time.perf_counter()
+        for _ in range(7):  # the best of several, in this thread's CPU time: a loaded
+            started = time.thread_time()  # machine preempts some runs (CI failed on wall time)
             framing, ends = Framing(HEAD_MAX, BODY_MAX), []
             for i in range(0, len(data), 4096):
                 ends.append(framing.feed(data[i:i + 4096]))
             assert ends[-1] is not None
-            best = min(best, time.perf_counter() - started)
+            best = min(best, time.thread_time() - started)
         return best
 
     small, large = took(chunked(25_000)), took(chunked(100_000))
@@ -178,7 +179,7 @@ def test_the_guard_on_a_thread_read_times_out() -> None:
 
 
 def test_a_request_pipelined_after_a_spooled_body_is_kept_in_order() -> None:
-    from server.front import FrontUnreader
+    from server.serving.front import FrontUnreader
 
     body = b"x" * (SPOOL_ABOVE + 10)
     first = b"PUT /a HTTP/1.1\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"

@@ -1,4 +1,5 @@
-"""server/highlight.py and the regular expressions of server/canned.py: linear in the text.
+"""server/pages/highlight.py and the regular expressions of server/catalogue/canned.py: linear in
+the text.
 
 Both read only the repository's own query files, but a regular expression that re-reads a run
 from each of its characters has no place in a server: the former ones took quadratic time
@@ -14,8 +15,9 @@ from collections.abc import Callable
 
 import pytest
 
-from server import canned, paths
-from server.highlight import KEYWORDS, highlight
+from server import paths
+from server.catalogue import canned
+from server.pages.highlight import KEYWORDS, highlight
 
 _FORMER = re.compile(
     r"(?P<c>#[^\n]*)"

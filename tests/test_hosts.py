@@ -1,4 +1,4 @@
-"""server/hosts.py: a request whose Host is not one of the server's names is a 400, so no
+"""server/http/hosts.py: a request whose Host is not one of the server's names is a 400, so no
 client-chosen host reaches a Location, a Link, a Content-Location or a minted graph IRI."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import Flask
 
 from server import create_app
 from server.config import load_settings
-from server.hosts import own_names, refusal
+from server.http.hosts import own_names, refusal
 
 EVIL = "evil.example"
 

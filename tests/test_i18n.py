@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from server.i18n import MESSAGES, pick_lang, with_lang
+from server.pages.i18n import MESSAGES, pick_lang, with_lang
 
 
 @pytest.mark.parametrize(("query", "accept_language", "expected"), [

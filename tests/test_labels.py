@@ -1,4 +1,5 @@
-"""server/labels.py: labels in the wanted language, with fallbacks; checked against the sources."""
+"""server/rdf/labels.py: labels in the wanted language, with fallbacks; checked against the
+sources."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import rdflib
 from pyoxigraph import Literal, Store
 from rdflib.namespace import OWL, RDF, RDFS
 
-from server import labels, store
-from server.sources import ontology_file
+from server.build.sources import ontology_file
+from server.rdf import labels, store
 
 
 def test_pick_literal_prefers_language_then_english_then_untagged() -> None:

@@ -2,7 +2,7 @@
 
 rdflib fetches each IRI's local URL the way a linked-data client does and must get exactly the
 triples that the store gives for it with a query (DESCRIBE + incoming CONSTRUCT, or the whole
-named graph for graph-like IRIs), computed here independently of ``server/linked_data.py``.
+named graph for graph-like IRIs), computed here independently of ``server/http/linked_data.py``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import requests
 from pyoxigraph import RdfFormat, Store, serialize
 from rdflib.compare import isomorphic
 
-from server import store
-from server.linked_data import iri_for_path, local_path
-from server.namespaces import Namespaces
+from server.rdf import store
+from server.rdf.dereference import iri_for_path, local_path
+from server.rdf.namespaces import Namespaces
 
 NS = Namespaces()
 K2D3, OA, SH = NS.vocab, "http://www.w3.org/ns/oa#", "http://www.w3.org/ns/shacl#"

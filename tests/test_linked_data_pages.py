@@ -15,12 +15,13 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
 from rdflib.namespace import OWL, RDF, RDFS
 
-from server import create_app, store
+from server import create_app
+from server.build.sources import data_files, ontology_file
 from server.config import load_settings
-from server.namespaces import Namespaces
+from server.pages.resource import PAGE_SIZE
 from server.paths import source_article
-from server.resource_page import PAGE_SIZE
-from server.sources import data_files, ontology_file
+from server.rdf import store
+from server.rdf.namespaces import Namespaces
 
 NS = Namespaces()
 OA = rdflib.Namespace("http://www.w3.org/ns/oa#")

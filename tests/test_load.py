@@ -24,7 +24,7 @@ import pytest
 import requests
 from endpoint_fixtures import fresh_store, serve
 
-from server.serve import RETIRE_EVERY_S
+from server.serving.serve import RETIRE_EVERY_S
 
 HEAVY = "SELECT (COUNT(*) AS ?n) { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(10)) + "}"
 CLIENT_TIMEOUT = 2.0
@@ -274,7 +274,7 @@ def test_a_resource_page_is_stopped_at_the_time_limit(tmp_path: Path) -> None:
     from pyoxigraph import NamedNode, RdfFormat
     from test_endpoint_settings import workers_cpu_seconds
 
-    from server import store as store_mod
+    from server.rdf import store as store_mod
 
     root = fresh_store(tmp_path)
     with store_mod.writer(root) as st:

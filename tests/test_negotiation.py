@@ -1,10 +1,11 @@
-"""Content negotiation as a table: q-values, wildcards, ?format=, 406 (server.negotiation)."""
+"""Content negotiation as a table: q-values, wildcards, ?format=, 406 (server.http.negotiation)."""
 
 from __future__ import annotations
 
 import pytest
 
-from server.negotiation import GRAPH_TYPES, SELECT_TYPES, content_type, negotiate, rdf_format
+from server.http.negotiation import negotiate
+from server.rdf.formats import GRAPH_TYPES, SELECT_TYPES, content_type, rdf_format
 
 SRJ, SRX = "application/sparql-results+json", "application/sparql-results+xml"
 CSV, TSV = "text/csv", "text/tab-separated-values"
@@ -56,7 +57,7 @@ def test_negotiate(accept: str | None, fmt: str | None, offered: list[str],
 
 
 def test_every_offered_type_has_a_pyoxigraph_format() -> None:
-    from server.negotiation import results_format
+    from server.rdf.formats import results_format
 
     assert all(results_format(t) is not None for t in SELECT_TYPES)
     assert all(rdf_format(t) is not None for t in GRAPH_TYPES)

@@ -15,8 +15,8 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, SKOS
 
-from server.namespaces import Namespaces
-from server.sources import ontology_file
+from server.build.sources import ontology_file
+from server.rdf.namespaces import Namespaces
 
 NS = Namespaces()
 TERM_KINDS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,

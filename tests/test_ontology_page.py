@@ -17,11 +17,12 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Quad
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from server import create_app, store
+from server import create_app
+from server.build.sources import ontology_file
 from server.config import load_settings
-from server.namespaces import Namespaces
-from server.ontology_page import licence_name
-from server.sources import ontology_file
+from server.pages.ontology import licence_name
+from server.rdf import store
+from server.rdf.namespaces import Namespaces
 
 NS = Namespaces()
 K2D3 = rdflib.Namespace(NS.vocab)

@@ -43,3 +43,12 @@ def test_every_python_package_is_listed() -> None:
     packages = {".".join(p.parent.relative_to(ROOT).parts)
                 for p in (ROOT / "server").rglob("__init__.py")}
     assert packages <= set(TOOL["packages"]), sorted(packages - set(TOOL["packages"]))
+
+
+def test_every_folder_of_files_is_a_listed_package() -> None:
+    """setuptools counts any folder under a package as a (namespace) package and warns at build
+    time when one is not listed ("Package 'server.templates.svg' is absent")."""
+    folders = {".".join(p.parent.relative_to(ROOT).parts)
+               for p in (ROOT / "server").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    assert folders <= set(TOOL["packages"]), sorted(folders - set(TOOL["packages"]))

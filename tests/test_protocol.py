@@ -1,4 +1,4 @@
-"""Request parsing per the SPARQL 1.1 Protocol (server.protocol), case by case."""
+"""Request parsing per the SPARQL 1.1 Protocol (server.http.protocol), case by case."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from server import errors
-from server.protocol import authorize_write, parse
+from server.http.protocol import authorize_write, parse
 
 
 def make(method: str = "GET", query: dict | None = None, data: bytes | str | None = None,

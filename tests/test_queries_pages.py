@@ -21,8 +21,10 @@ import requests
 from conftest import copy_store
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
-from server import canned, create_app, store
+from server import create_app
+from server.catalogue import canned
 from server.config import load_settings
+from server.rdf import store
 
 ID = "https://w3id.org/k2d3/id/"
 
@@ -295,7 +297,7 @@ def test_the_query_iri_is_linked_data(client) -> None:  # type: ignore[no-untype
 
 
 def test_highlighting_escapes_the_query_text() -> None:
-    from server.highlight import highlight
+    from server.pages.highlight import highlight
 
     html = str(highlight('SELECT ?x WHERE { ?x ?p "</code><script>x</script>" } # <i>'))
     assert "<script>" not in html and "<i>" not in html
@@ -305,7 +307,7 @@ def test_highlighting_escapes_the_query_text() -> None:
 
 
 def test_canned_queries_follow_a_deployment_base_iri(tmp_path: Path) -> None:
-    from server.build import build
+    from server.build.pipeline import build
 
     base = "https://example.org/k/"
     settings = load_settings(env={}, store=tmp_path / "store", base_iri=base)

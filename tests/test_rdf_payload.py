@@ -1,4 +1,4 @@
-"""server/rdf_payload.py: Graph Store bodies that would cost far more than their size are
+"""server/http/rdf_payload.py: Graph Store bodies that would cost far more than their size are
 refused before pyoxigraph parses them, and parsing stops at the time limit.
 
 The bombs are those of the reliability review (issue 12): each was parsed with no bound
@@ -16,8 +16,8 @@ import requests
 from endpoint_fixtures import TOKEN, fresh_store, serve
 from pyoxigraph import NamedNode, RdfFormat
 
-from server import rdf_payload
 from server.errors import BadRequest, K2D3Error, PayloadTooLarge
+from server.http import rdf_payload
 
 LIMIT = 10 * 1024 * 1024
 RDF = 'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://e/"'

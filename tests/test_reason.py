@@ -1,4 +1,4 @@
-"""server/reason.py: HermiT's consistency check and classification, and the committed file."""
+"""server/build/reason.py: HermiT's consistency check and classification, and the committed file."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import rdflib
 from rdflib import OWL, RDF, RDFS, URIRef
 
-from server import reason, sources
+from server.build import reason, sources
 
 pytestmark = pytest.mark.reasoner
 K2D3 = "https://w3id.org/k2d3/ontology#"

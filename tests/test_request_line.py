@@ -1,4 +1,4 @@
-"""server/request_line.py on a real server: long GET queries are answered, longer ones get a
+"""server/serving/request_line.py on a real server: long GET queries are answered, longer ones get a
 414 that says to use POST (gunicorn alone answered 414 past 4,094 bytes)."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def test_a_line_past_the_setting_is_a_414_that_says_to_post(server: str) -> None
 
 @pytest.mark.parametrize("limit", [0, -1])
 def test_a_limit_that_would_lift_the_bound_is_refused(limit: int) -> None:
-    from server.request_line import gunicorn_limit
+    from server.serving.request_line import gunicorn_limit
 
     with pytest.raises(ValueError, match="K2D3_MAX_REQUEST_LINE"):
         gunicorn_limit(limit)

@@ -1,4 +1,5 @@
-"""server/results_table.py and the query pages: headers in words, pages, quotations translated."""
+"""server/pages/results_table.py and the query pages: headers in words, pages, quotations
+translated."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import re
 import pytest
 from pyoxigraph import Literal
 
-from server import canned
-from server import results_table as rt
+from server.catalogue import canned
+from server.pages import results_table as rt
 
 
 @pytest.mark.parametrize("total, number, size, expected", [
@@ -39,8 +40,8 @@ def test_a_list_of_iris_is_read_as_iris_and_nothing_else_is() -> None:
 
 
 def test_every_column_of_every_canned_query_has_words_in_both_languages(store) -> None:  # type: ignore[no-untyped-def]
-    from server import canned_params
-    from server.execute import run_query
+    from server.catalogue import params as canned_params
+    from server.sparql.execute import run_query
     for query in canned.catalogue():
         subs = canned_params.bind(query, {}, store)
         result = run_query(store, query.text, substitutions=subs, timeout_s=10, max_rows=10)
@@ -53,7 +54,7 @@ def test_every_column_of_every_canned_query_has_words_in_both_languages(store) -
 
 @pytest.fixture(scope="module")
 def store(built_store):  # type: ignore[no-untyped-def]
-    from server.store import StoreReader
+    from server.rdf.store import StoreReader
     return StoreReader(built_store).get()
 
 

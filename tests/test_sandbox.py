@@ -1,4 +1,4 @@
-"""server/sandbox.py: a process cut off the network cannot make an IP socket, nor can
+"""server/sparql/sandbox.py: a process cut off the network cannot make an IP socket, nor can
 pyoxigraph in it fetch a SERVICE; local sockets still work. Run in a forked child each time."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import threading
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from server.sandbox import cut_network, is_network_refusal
+from server.sparql.sandbox import cut_network, is_network_refusal
 
 
 def _in_a_cut_child(port: int, report) -> None:  # type: ignore[no-untyped-def]

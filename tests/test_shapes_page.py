@@ -1,4 +1,4 @@
-"""server/shapes_page.py: ``/shapes`` documents every SHACL shape under its own anchor.
+"""server/pages/shapes.py: ``/shapes`` documents every SHACL shape under its own anchor.
 
 The expected shapes and messages are read from ``ontology/shapes.ttl`` with rdflib, not from
 the store the page is built from.

@@ -1,4 +1,5 @@
-"""server/sources.py and server/paths.py: the shipped copies and the stale-check fingerprint."""
+"""server/build/sources.py and server/paths.py: the shipped copies and the stale-check
+fingerprint."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server import paths, sources
+from server import paths
+from server.build import sources
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 

@@ -1,4 +1,4 @@
-"""server/sparql_lexer.py: the same tokens as the former one-expression lexer, in linear time.
+"""server/sparql/lexer.py: the same tokens as the former one-expression lexer, in linear time.
 
 The former lexer (kept below as the reference) re-read a run at every start position: 40,000
 digits took 19 s. The new one must give exactly its tokens (the SERVICE/LOAD allow-list and
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from server import sparql_text
-from server.sparql_lexer import scan, unescape
+from server.sparql import text as sparql_text
+from server.sparql.lexer import scan, unescape
 
-# The lexer of server/sparql_text.py before it was made linear, verbatim: the reference.
+# The lexer of server/sparql/text.py before it was made linear, verbatim: the reference.
 _REF_IRI = r"""(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)"""
 _REF_TERMINALS = r"""
     (?P<ws>\s+)

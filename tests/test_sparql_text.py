@@ -1,11 +1,11 @@
-"""server/sparql_text.py: the lexer's view of prefixes and LIMIT, and its cache."""
+"""server/sparql/text.py: the lexer's view of prefixes and LIMIT, and its cache."""
 
 from __future__ import annotations
 
 import pytest
 
-from server import sparql_text
-from server.sparql_text import CACHE_TEXT_LIMIT, outline, output_prefixes, tokens
+from server.sparql import text as sparql_text
+from server.sparql.text import CACHE_TEXT_LIMIT, outline, output_prefixes, tokens
 
 
 @pytest.mark.parametrize(("query", "expected"), [

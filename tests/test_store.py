@@ -1,4 +1,4 @@
-"""server/store.py and server/snapshots.py: copy-on-write snapshots, the writer transaction,
+"""server/rdf/store.py and server/rdf/snapshots.py: copy-on-write snapshots, the writer transaction,
 the version token, the writer lock, readers that follow and hold snapshots, pruning, vacuum."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from server import snapshots, store
+from server.rdf import snapshots, store
 
 EX = "http://example.org/"
 ROOT = Path(__file__).resolve().parent.parent
@@ -432,7 +432,7 @@ def test_disk_full_is_recognised_from_the_os_and_from_rocksdb() -> None:
 def test_the_app_reads_through_a_copy_as_its_setting_says(tmp_path: Path, limit: int) -> None:
     from server import create_app
     from server.config import Settings
-    from server.context import STORE_KEY
+    from server.http.context import STORE_KEY
 
     _make(tmp_path, "x")
     reader = create_app(Settings(store=tmp_path, read_copy_max_quads=limit)).extensions[STORE_KEY]

@@ -2,7 +2,7 @@
 
 Short versions of ``benchmarks/concurrent_writes.py`` and ``benchmarks/faults.py`` (which run
 for ten minutes and twenty kills), and a kill aimed at the middle of a large Graph Store PUT
-and of a build. Servers run ``server.serve.run`` (gunicorn) over a small store of known
+and of a build. Servers run ``server.serving.serve.run`` (gunicorn) over a small store of known
 contents (``tests/endpoint_fixtures.py``).
 """
 
@@ -19,7 +19,7 @@ import pytest
 import requests
 from endpoint_fixtures import fresh_store
 
-from server import store as store_mod
+from server.rdf import store as store_mod
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -1,12 +1,13 @@
-"""server/streaming.py: the row cap on line-based output, however the writer cuts its chunks."""
+"""server/sparql/streaming.py: the row cap on line-based output, however the writer cuts its
+chunks."""
 
 from __future__ import annotations
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 
-from server.execute import run_query, serialize
-from server.streaming import RowCap, RowCapFull
+from server.sparql.execute import run_query, serialize
+from server.sparql.streaming import RowCap, RowCapFull
 
 
 def _feed(cap: RowCap, chunks: list[bytes]) -> bytes:

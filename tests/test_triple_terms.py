@@ -1,4 +1,4 @@
-"""server/triple_terms.py: a graph holding an RDF 1.2 triple term, asked for as JSON-LD, is a
+"""server/rdf/triple_terms.py: a graph holding an RDF 1.2 triple term, asked for as JSON-LD, is a
 406 that names the formats that can carry it, not a 500 (pyoxigraph cannot write it as JSON-LD;
 found by benchmarks/fuzz.py)."""
 

@@ -1,4 +1,5 @@
-"""Tests for server.validate: the shipped data passes every check, and broken data fails each."""
+"""Tests for server.build.validate: the shipped data passes every check, and broken data fails
+each."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.plugins.sparql import prepareQuery
 
-from server import identifiers as ids
 from server import paths
-from server import validate as v
+from server.build import identifiers as ids
+from server.build import validate as v
 
 K2D3 = Namespace("https://w3id.org/k2d3/ontology#")
 K2DI = Namespace("https://w3id.org/k2d3/id/")
@@ -422,7 +423,7 @@ def test_validate_reports_a_catalogue_entry_that_breaks_its_shapes(
         monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``k2d3 validate`` and the build check the same things: the catalogue included."""
-    from server import canned
+    from server.catalogue import canned
 
     broken = canned.CannedQuery(name="x", kind="select", text="SELECT * {}",
                                 titles={"en": "only English"}, descriptions={"en": "d"})

@@ -1,4 +1,5 @@
-"""server/worker.py: the worker, with inline keep-alive off (the default) and on; its settings.
+"""server/serving/worker.py: the worker, with inline keep-alive off (the default) and on; its
+settings.
 
 Back-to-back requests on one connection (more than ``MAX_INLINE`` of them), pipelined requests
 that arrive in one packet, and a client that pauses longer than the inline wait (so its
@@ -18,8 +19,8 @@ import pytest
 from endpoint_fixtures import fresh_store, serve
 
 from server.config import load_settings
-from server.serve import gunicorn_options
-from server.worker import K2D3Worker, SettledConfig
+from server.serving.serve import gunicorn_options
+from server.serving.worker import K2D3Worker, SettledConfig
 
 INLINE_MS = 2.0
 
@@ -38,7 +39,7 @@ def ask(n: int) -> str:
 
 def test_the_server_uses_the_k2d3_worker() -> None:
     options = gunicorn_options(load_settings(env={}), "127.0.0.1", 0)
-    assert options["worker_class"] == "server.worker.K2D3Worker"
+    assert options["worker_class"] == "server.serving.worker.K2D3Worker"
     assert K2D3Worker.MAX_INLINE < 1000
 
 

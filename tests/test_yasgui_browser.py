@@ -6,7 +6,8 @@ editor below the fold; k2d3's classes and properties complete; a failed query is
 (undeclared prefix with the line to add, misspelt keyword pointed at) in text that wraps; a
 ``k2d3:`` name the ontology lacks gets a warning; result IRIs link to this server's pages.
 Desktop (1280x800) and phone (390x844) viewports, English and Chinese. Expected titles and terms
-come from the sources (queries/*.rq through ``server.canned``, the ontology through rdflib).
+come from the sources (queries/*.rq through ``server.catalogue.canned``, the ontology through
+rdflib).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import requests
 from endpoint_fixtures import fresh_store, serve
 from rdflib.namespace import OWL, RDF, RDFS
 
-from server import canned
-from server.sources import ontology_file
+from server.build.sources import ontology_file
+from server.catalogue import canned
 
 pytestmark = pytest.mark.browser
 

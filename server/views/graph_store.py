@@ -25,21 +25,23 @@ from flask import Blueprint, Response, request
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store
 from pyoxigraph import serialize as rdf_serialize
 
-from .. import execute, openapi, protocol, rdf_payload
-from ..conditional import etag_matches, write_refusal
-from ..context import reader, settings
-from ..errors import (
+from server.errors import (
     BadRequest,
     NotAcceptable,
     NotFound,
     PreconditionFailed,
     UnsupportedMediaType,
 )
-from ..iris import to_iri
-from ..labels import prefixes
-from ..negotiation import GRAPH_TYPES, content_type, negotiate, rdf_format
-from ..store import writer
-from ..streaming import stream_writes
+from server.http import openapi, protocol, rdf_payload
+from server.http.conditional import etag_matches, write_refusal
+from server.http.context import reader, settings
+from server.http.negotiation import negotiate
+from server.rdf.formats import GRAPH_TYPES, content_type, rdf_format
+from server.rdf.iris import to_iri
+from server.rdf.labels import prefixes
+from server.rdf.store import writer
+from server.sparql import execute
+from server.sparql.streaming import stream_writes
 
 bp = Blueprint("graph_store", __name__)
 
@@ -224,7 +226,7 @@ def _create() -> Response:
 
 def _parse(data: bytes, media_type: str, graph: Graph, deadline: float) -> list[Quad]:
     """One body (or form file) as quads in ``graph``: pre-checked for bombs, then parsed
-    before ``deadline`` (``server.rdf_payload``)."""
+    before ``deadline`` (``server.http.rdf_payload``)."""
     fmt = rdf_format(media_type)
     if fmt is None:
         raise UnsupportedMediaType(f"{media_type or 'no media type'} is not an RDF format; "

@@ -18,8 +18,10 @@ from flask import (
     send_file,
 )
 
-from .. import context, dumps, i18n, iris, linked_data, openapi, verdict
-from ..store import StoreMissing
+from server.http import context, linked_data, openapi
+from server.pages import i18n, verdict
+from server.rdf import dereference, dumps, iris
+from server.rdf.store import StoreMissing
 
 bp = Blueprint("meta", __name__)
 bp.app_context_processor(i18n.template_context)
@@ -36,8 +38,8 @@ def home() -> str:
     return render_template(
         "home.html", nav_active="home", site=linked_data.site_url(), ns=ns,
         answer=verdict.sentences(store, verdict.rows(store), lang),
-        ontology=linked_data.local_path(ns.ontology, ns),
-        dataset=linked_data.local_path(ns.dataset, ns))
+        ontology=dereference.local_path(ns.ontology, ns),
+        dataset=dereference.local_path(ns.dataset, ns))
 
 
 @bp.get("/openapi.json")
@@ -83,9 +85,9 @@ def healthz() -> tuple[Response, int]:
 def well_known_void() -> Response:
     """The VoID description (RFC 8615 well-known URI, VoID §7.2): the dataset IRI's document."""
     ns = context.settings().ns
-    from .resources import serve_iri
+    from server.views.resources import serve_iri
 
-    return serve_iri(ns.dataset, path=linked_data.local_path(ns.dataset, ns))
+    return serve_iri(ns.dataset, path=dereference.local_path(ns.dataset, ns))
 
 
 @bp.get("/dumps/")

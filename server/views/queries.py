@@ -1,10 +1,10 @@
 """``/queries``: the canned-query catalogue, one page per query, the evidence map.
 
 A query page reads as parse -> choose format -> execute -> render: the URL's arguments are bound
-to the query's parameters (:func:`server.canned_params.bind`, SEP-0007 substitutions), the
-format comes from ``?format=`` or ``Accept`` (:mod:`server.negotiation`), the query runs with the
-endpoint's limits (:func:`server.execute.run_query`), and the answer is HTML or a SPARQL results
-/ RDF document from the same URL.
+to the query's parameters (:func:`server.catalogue.params.bind`, SEP-0007 substitutions), the
+format comes from ``?format=`` or ``Accept`` (:mod:`server.http.negotiation`), the query runs with
+the endpoint's limits (:func:`server.sparql.execute.run_query`), and the answer is HTML or a SPARQL
+results / RDF document from the same URL.
 """
 
 from __future__ import annotations
@@ -17,27 +17,19 @@ from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup
 from pyoxigraph import NamedNode
 
-from .. import (
-    canned,
-    canned_params,
-    conditional,
-    evidence_map,
-    i18n,
-    labels,
-    linked_data,
-    negotiation,
-    openapi,
-    results_table,
-    verdict,
-)
-from ..context import reader as _reader
-from ..context import settings as _settings
-from ..context import store as _store
-from ..errors import BadRequest, NotAcceptable, NotFound
-from ..execute import QueryResult, run_query, serialize
-from ..highlight import highlight
-from ..query_answer import TRUNCATED_HEADERS, runner_for
-from .queries_text import MESSAGES, TOPICS
+from server.catalogue import canned
+from server.catalogue import params as canned_params
+from server.errors import BadRequest, NotAcceptable, NotFound
+from server.http import conditional, linked_data, negotiation, openapi
+from server.http.context import reader as _reader
+from server.http.context import settings as _settings
+from server.http.context import store as _store
+from server.http.query_answer import TRUNCATED_HEADERS, runner_for
+from server.pages import evidence_map, i18n, results_table, verdict
+from server.pages.highlight import highlight
+from server.pages.queries_text import MESSAGES, TOPICS
+from server.rdf import dereference, formats, labels
+from server.sparql.execute import QueryResult, run_query, serialize
 
 bp = Blueprint("queries", __name__)
 bp.after_request(conditional.add_etag)
@@ -105,7 +97,7 @@ def evidence_map_page() -> Response | str:
     if population and population not in {iri for iri, _ in populations}:
         raise BadRequest(f"parameter 'population': {population!r} is not a known population")
     cells = evidence_map.cells(store, population)
-    if media_type != negotiation.HTML:
+    if media_type != formats.HTML:
         return _map_data(evidence_map.cell_records(store, cells, lang), media_type, population)
     ns, words = _settings().ns, MESSAGES[lang]
     svg = render_template("svg/evidence_map.svg",
@@ -120,7 +112,7 @@ def evidence_map_page() -> Response | str:
 
 
 #: What the evidence map is offered as, the page first.
-MAP_TYPES = [negotiation.HTML, "application/json", "text/csv"]
+MAP_TYPES = [formats.HTML, "application/json", "text/csv"]
 
 
 def _map_data(records: list[dict[str, Any]], media_type: str, population: str | None
@@ -221,14 +213,14 @@ def _offered(query: canned.CannedQuery) -> list[str]:
     """HTML, then the result formats; a SELECT or ASK query's IRI also offers its description
     in RDF (a CONSTRUCT query's RDF formats are its results)."""
     if query.kind in ("construct", "describe"):
-        return [negotiation.HTML, *negotiation.GRAPH_TYPES]
-    return [negotiation.HTML, *negotiation.SELECT_TYPES, *DESCRIPTION_TYPES]
+        return [formats.HTML, *formats.GRAPH_TYPES]
+    return [formats.HTML, *formats.SELECT_TYPES, *DESCRIPTION_TYPES]
 
 
 def _description(query: canned.CannedQuery, media_type: str) -> Response:
     """The query's catalogue entry as RDF, with the linked-data negotiation headers."""
     iri = _settings().ns.queries + query.name
-    triples = linked_data.rdf_for_iri(_store(), iri, _settings().ns)
+    triples = dereference.rdf_for_iri(_store(), iri, _settings().ns)
     media_type = "application/n-triples" if media_type == "text/plain" else media_type
     return linked_data.rdf_response(triples, media_type, f"/queries/{query.name}")
 
@@ -252,7 +244,7 @@ def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
         openapi.Param("size", description="rows a page", type="integer"),
         openapi.LANG_PARAM,
     ),
-    media=tuple([negotiation.HTML, *negotiation.SELECT_TYPES, *negotiation.GRAPH_TYPES]),
+    media=tuple([formats.HTML, *formats.SELECT_TYPES, *formats.GRAPH_TYPES]),
     statuses={"404": "No canned query of that name", "406": "Not a format the query offers"},
     tag="queries",
 )
@@ -272,18 +264,18 @@ def query_page(name: str) -> Response | str | tuple[str, int]:
         subs = canned_params.bind(query, request.args,
                                   allowed=lambda p: _options(query, p, "en")[0])
     except canned_params.ParamError as err:
-        if media_type != negotiation.HTML:
+        if media_type != formats.HTML:
             raise BadRequest(str(err)) from None
         return _page("queries_query.html", lang, query=query, error=err, fields=_form(
             query, lang), links=_links(query), code=highlight(query.text)), 400
     result = _run(query, subs)
-    if media_type != negotiation.HTML:
+    if media_type != formats.HTML:
         graph = result.kind == "graph"
         headers = {"Vary": "Accept"}
         if result.truncated:
             headers.update(dict.fromkeys(TRUNCATED_HEADERS, "true"))
         return Response(serialize(result, media_type), headers=headers,
-                        content_type=negotiation.content_type(media_type, graph=graph))
+                        content_type=formats.content_type(media_type, graph=graph))
     table, shown = _table(result, lang) if result.kind != "ask" else ({}, None)
     answer = legend = None
     if query.name == "verdict":
@@ -294,4 +286,4 @@ def query_page(name: str) -> Response | str | tuple[str, int]:
                  legend=legend, fields=_form(query, lang), links=_links(query),
                  code=highlight(query.text))
     return linked_data.negotiation_headers(Response(html, mimetype="text/html"),
-                                           f"/queries/{query.name}", negotiation.HTML)
+                                           f"/queries/{query.name}", formats.HTML)

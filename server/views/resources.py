@@ -2,7 +2,7 @@
 
 One function, :func:`serve_iri`, answers for any IRI: parse (path -> IRI, format) -> choose
 the format (``linked_data.choose``) -> read the store -> render (RDF through pyoxigraph, or the
-HTML page). See ``server/linked_data.py`` for the design (direct negotiation, no 303).
+HTML page). See ``server/http/linked_data.py`` for the design (direct negotiation, no 303).
 """
 
 from __future__ import annotations
@@ -14,23 +14,30 @@ from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup
 from pyoxigraph import RdfFormat, serialize
 
-from .. import (
-    conditional,
-    context,
+from server.http import conditional, context, linked_data, openapi
+from server.http.linked_data import PAGE_FORMATS
+from server.pages import (
     i18n,
-    linked_data,
-    ontology_page,
-    openapi,
-    resource_page,
-    shapes_page,
-    source_page,
 )
-from ..linked_data import FORMAT_NAMES, HTML
-from ..triple_terms import json_ld_writable
+from server.pages import (
+    ontology as ontology_page,
+)
+from server.pages import (
+    resource as resource_page,
+)
+from server.pages import (
+    shapes as shapes_page,
+)
+from server.pages import (
+    source as source_page,
+)
+from server.rdf import dereference
+from server.rdf.formats import HTML
+from server.rdf.triple_terms import json_ld_writable
 
 bp = Blueprint("resources", __name__)
 bp.after_request(conditional.add_etag)
-EXTENSIONS = {"." + name: name for name in FORMAT_NAMES}
+EXTENSIONS = {"." + name: name for name in PAGE_FORMATS}
 
 
 def _ns() -> Any:
@@ -41,8 +48,8 @@ def split_extension(iri: str) -> tuple[str, str | None]:
     """``(iri, None)``, or ``(iri without .ext, ext)`` when only the shorter IRI is known."""
     for ext, name in EXTENSIONS.items():
         if iri.endswith(ext):
-            store, ns, shorter = linked_data.store(), _ns(), iri[: -len(ext)]
-            if not linked_data.is_known(store, iri, ns) and linked_data.is_known(
+            store, ns, shorter = context.store(), _ns(), iri[: -len(ext)]
+            if not dereference.is_known(store, iri, ns) and dereference.is_known(
                     store, shorter, ns):
                 return shorter, name
     return iri, None
@@ -77,12 +84,12 @@ def _wanted() -> tuple[str, str, int] | None:
 
 def serve_iri(iri: str, path: str | None = None, path_format: str | None = None) -> Response:
     """Answer for ``iri`` in the negotiated format; the HTML page is the resource page."""
-    ns, store = _ns(), linked_data.store()
-    path = path or linked_data.local_path(iri, ns) or request.path
+    ns, store = _ns(), context.store()
+    path = path or dereference.local_path(iri, ns) or request.path
     rdf = linked_data.rdf_response_if_wanted(iri, path_format)
     if rdf is not None:
         return rdf
-    if not linked_data.is_known(store, iri, ns):
+    if not dereference.is_known(store, iri, ns):
         return not_found(iri)
     lang = i18n.pick_lang(request)
     page = resource_page.build(store, iri, ns, lang, _wanted())
@@ -91,10 +98,10 @@ def serve_iri(iri: str, path: str | None = None, path_format: str | None = None)
     page["evidence"] = resource_page.evidence(store, iri, terms)
     evidence_iris = {e["term"]["iri"] for e in page["evidence"]}
     page["quotations"] = resource_page.quotations(store, iri, evidence_iris, terms)
-    page["document"] = linked_data.graph_for_iri(iri, ns)
+    page["document"] = dereference.graph_for_iri(iri, ns)
     body = render_template(
         "resource.html", r=page, alternates=linked_data.alternates(path), path=path,
-        json_ld=json_ld_block(linked_data.rdf_for_iri(store, iri, ns)[:2000]))
+        json_ld=json_ld_block(dereference.rdf_for_iri(store, iri, ns)[:2000]))
     return linked_data.negotiation_headers(Response(body, mimetype="text/html"), path, HTML)
 
 
@@ -107,7 +114,7 @@ def serve_iri(iri: str, path: str | None = None, path_format: str | None = None)
 )
 def resource(rest: str) -> Response:
     """Instances: entities, claims, evidence lines, quotations, studies (``<base>id/...``)."""
-    iri, fmt = split_extension(linked_data.iri_for_path("/id/" + rest, _ns()))
+    iri, fmt = split_extension(dereference.iri_for_path("/id/" + rest, _ns()))
     return serve_iri(iri, path_format=fmt)
 
 
@@ -119,7 +126,7 @@ def resource(rest: str) -> Response:
 )
 def graph(name: str) -> Response:
     """A named graph: its triples as RDF (Graph Store Protocol direct identification)."""
-    iri, fmt = split_extension(linked_data.iri_for_path("/graph/" + name, _ns()))
+    iri, fmt = split_extension(dereference.iri_for_path("/graph/" + name, _ns()))
     return serve_iri(iri, path_format=fmt)
 
 
@@ -134,7 +141,7 @@ def graph(name: str) -> Response:
 def dataset(rest: str | None = None) -> Response:
     """The VoID dataset (its RDF is the VoID graph) and its partitions and linksets."""
     path = "/dataset" + (f"/{rest}" if rest is not None else "")
-    iri, fmt = split_extension(linked_data.iri_for_path(path, _ns()))
+    iri, fmt = split_extension(dereference.iri_for_path(path, _ns()))
     return serve_iri(iri, path_format=fmt)
 
 
@@ -150,16 +157,16 @@ def dataset(rest: str | None = None) -> Response:
 def ontology(ext: str | None = None, version: str | None = None) -> Response:
     """The ontology (or one of its version IRIs): its whole graph as RDF, or its documentation
     page, where each term's section is anchored by the term's fragment."""
-    ns, store = _ns(), linked_data.store()
+    ns, store = _ns(), context.store()
     iri = ns.ontology + (f"/{version}" if version is not None else "")
-    if (ext is not None and ext not in FORMAT_NAMES) or linked_data.graph_for_iri(
+    if (ext is not None and ext not in PAGE_FORMATS) or dereference.graph_for_iri(
             iri, ns, store) is None:
         return not_found(iri + (f".{ext}" if ext else ""))
-    path = linked_data.local_path(iri, ns) or request.path
+    path = dereference.local_path(iri, ns) or request.path
     rdf = linked_data.rdf_response_if_wanted(iri, ext)
     if rdf is not None:
         return rdf
-    if not linked_data.is_known(store, ns.ontology, ns):
+    if not dereference.is_known(store, ns.ontology, ns):
         return not_found(ns.ontology)
     doc = ontology_page.build(store, ns, i18n.pick_lang(request))
     body = render_template("ontology.html", o=doc, alternates=linked_data.alternates(path),
@@ -171,7 +178,7 @@ def ontology(ext: str | None = None, version: str | None = None) -> Response:
 @openapi.describe(params=(openapi.LANG_PARAM,))
 def source() -> str:
     """The article, each quoted passage highlighted and linked to the claims citing it."""
-    store, ns = linked_data.store(), _ns()
+    store, ns = context.store(), _ns()
     lang = i18n.pick_lang(request)
     text = source_page.article()
     quotes = source_page.quotations(store, text)
@@ -198,11 +205,11 @@ def shapes() -> Response:
     """The SHACL shapes' namespace (``<base>shapes#Shape``): the shapes graph as RDF, or its
     documentation page, where each shape's section is anchored by the shape's fragment."""
     ns = _ns()
-    iri = linked_data.iri_for_path("/shapes", ns)
+    iri = dereference.iri_for_path("/shapes", ns)
     rdf = linked_data.rdf_response_if_wanted(iri)
     if rdf is not None:
         return rdf
-    doc = shapes_page.build(linked_data.store(), ns, i18n.pick_lang(request))
+    doc = shapes_page.build(context.store(), ns, i18n.pick_lang(request))
     if not doc["shapes"]:
         return not_found(iri)
     body = render_template("shapes.html", s=doc, alternates=linked_data.alternates("/shapes"))

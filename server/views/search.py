@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import i18n, labels, negotiation, openapi, search
-from ..context import settings as _settings
-from ..context import store as _store
-from ..errors import BadRequest, NotAcceptable
-from ..linked_data import local_path
+from server.errors import BadRequest, NotAcceptable
+from server.http import negotiation, openapi
+from server.http.context import settings as _settings
+from server.http.context import store as _store
+from server.pages import i18n, search
+from server.rdf import formats, labels
+from server.rdf.dereference import local_path
 
 bp = Blueprint("search", __name__)
 
@@ -31,7 +33,7 @@ def search_page() -> ResponseReturnValue:
         raise BadRequest(f"parameter 'q' is {len(text)} characters long; search for at most "
                          f"{search.MAX_TEXT}")
     media_type = negotiation.negotiate(request.headers.get("Accept"), request.args.get("format"),
-                                       [negotiation.HTML, "application/json"])
+                                       [formats.HTML, "application/json"])
     if media_type is None:
         raise NotAcceptable("no offered format matches: text/html, application/json")
     lang = i18n.pick_lang(request)

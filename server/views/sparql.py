@@ -2,7 +2,7 @@
 
 Each handler reads as parse -> choose format -> execute -> render
 (https://www.w3.org/TR/sparql11-protocol/). Every request is timed, counted and logged by
-``server.envelope``; the views leave it the query's fingerprint.
+``server.http.envelope``; the views leave it the query's fingerprint.
 """
 
 from __future__ import annotations
@@ -12,24 +12,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from .. import (
-    editor,
-    execute,
-    i18n,
-    metrics,
-    negotiation,
-    openapi,
-    protocol,
-    service_description,
-    sparql_text,
-)
-from ..conditional import etag_matches
-from ..context import reader, settings, strict_federation
-from ..deadline import Runner
-from ..envelope import QUERY_HASH
-from ..errors import BadRequest, NotAcceptable
-from ..negotiation import GRAPH_TYPES, HTML, content_type, negotiate
-from ..query_answer import (
+from server.errors import BadRequest, NotAcceptable
+from server.http import metrics, openapi, protocol
+from server.http.conditional import etag_matches
+from server.http.context import reader, settings, strict_federation
+from server.http.headers import QUERY_HASH
+from server.http.negotiation import negotiate
+from server.http.query_answer import (
     ENDPOINT_PATH,
     Served,
     answer,
@@ -37,7 +26,13 @@ from ..query_answer import (
     runner_for,
     timeout_for,
 )
-from ..store import writer
+from server.pages import editor, i18n
+from server.rdf import formats
+from server.rdf.formats import GRAPH_TYPES, HTML, content_type
+from server.rdf.store import writer
+from server.sparql import execute, service_description
+from server.sparql import text as sparql_text
+from server.sparql.deadline import Runner
 
 bp = Blueprint("sparql", __name__)
 
@@ -59,7 +54,7 @@ def endpoint_url() -> str:
                       description="seconds, at least 1, at most K2D3_MAX_QUERY_TIMEOUT"),
         openapi.Param("format", description="a result format short name or media type"),
     ),
-    media=tuple([*negotiation.SELECT_TYPES, *negotiation.GRAPH_TYPES, negotiation.HTML]),
+    media=tuple([*formats.SELECT_TYPES, *formats.GRAPH_TYPES, formats.HTML]),
     request_media=(
         "application/sparql-query",
         "application/sparql-update",

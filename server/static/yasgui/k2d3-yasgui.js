@@ -1,5 +1,5 @@
 // k2d3's YASGUI set-up (not part of the vendored bundle). It reads the JSON configuration block
-// the page carries (server/editor.py says what it holds) and
+// the page carries (server/pages/editor.py says what it holds) and
 // - points YASGUI at this endpoint, with a starting query that declares the graph's prefixes;
 // - completes k2d3's classes and properties (from the ontology) and the known prefixes, instead
 //   of YASQE's defaults, which would ask prefix.cc and Linked Open Vocabularies;

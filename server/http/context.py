@@ -1,0 +1,50 @@
+"""The running app's settings and store, for code that serves a request.
+
+``create_app`` puts them on the app under these keys; views and page builders read them here
+rather than each knowing the keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from pyoxigraph import Store
+
+from server.config import Settings
+from server.rdf.store import StoreReader
+
+SETTINGS_KEY = "K2D3_SETTINGS"
+STORE_KEY = "k2d3_store"
+#: True in a gunicorn worker that ``server.sparql.sandbox.cut_network`` cut off the network.
+SANDBOXED_KEY = "k2d3_sandboxed"
+#: A gunicorn worker's watchdog (``server.serving.serve.Watchdog``) and what it does on a timeout.
+WATCHDOG_KEY = "k2d3_watchdog"
+ON_TIMEOUT_KEY = "k2d3_on_timeout"
+
+
+def settings() -> Settings:
+    return current_app.config[SETTINGS_KEY]
+
+
+def reader() -> StoreReader:
+    return current_app.extensions[STORE_KEY]
+
+
+def strict_federation() -> bool:
+    """:func:`is_strict_federation` for the request being served."""
+    return is_strict_federation(settings(), current_app.extensions, request.environ)
+
+
+def is_strict_federation(found: Settings, extensions: dict[str, Any],
+                         environ: dict[str, Any]) -> bool:
+    """Whether the text check is all that stops a fetch (``federation.check_federation``): with
+    federation on, or in a gunicorn worker that could not cut itself off the network."""
+    if found.federation_allow:
+        return True
+    return "gunicorn.socket" in environ and not extensions.get(SANDBOXED_KEY)
+
+
+def store() -> Store:
+    """The store, read-only, as of its current version."""
+    return reader().get()

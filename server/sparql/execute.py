@@ -1,0 +1,344 @@
+"""Run SPARQL with limits (time, rows, federation) and serialise results with pyoxigraph.
+
+``Store.query`` has no timeout or cancel but releases the GIL while it works. By default
+:func:`run_query` evaluates in a daemon thread and waits at most ``timeout_s``; past it, it
+raises :class:`~server.errors.QueryTimeout` and the thread is abandoned (the Flask test client,
+``--debug``). Under gunicorn the views pass the worker's runner instead
+(``query_answer.runner_for``): the query runs in the request's own thread under the request's
+time limit, kept by one watchdog thread per process (``server.sparql.watchdog``), which also bounds
+heavy queries (``server.sparql.admission``: each query goes with a key of its text and dataset).
+Freeing the core of a runaway query is the server's job (``server.serving.serve`` retires the worker
+process that owns the thread; see its docstring).
+
+SELECT solutions are written by pyoxigraph's own TSV serializer into a writer that keeps at most
+``max_rows`` rows and stops the evaluation past them (``truncated`` says so); the TSV is
+lossless (its terms are N-Triples), so any other results format is pyoxigraph re-serialising it,
+and Python never builds row objects unless a caller reads ``rows``. ``SERVICE`` / ``LOAD`` are
+refused before pyoxigraph sees them unless their address is allow-listed, because pyoxigraph
+would fetch it itself; an allow-listed ``SERVICE`` that fails is a 502 naming its address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import IO, Any, cast
+
+from pyoxigraph import (
+    DefaultGraph,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Triple,
+    Variable,
+    parse_query_results,
+)
+from pyoxigraph import (
+    serialize as rdf_serialize,
+)
+
+from server.errors import (
+    BadGateway,
+    FederationRefused,
+    K2D3Error,
+    QuerySyntaxError,
+    refused_by_engine,
+)
+from server.rdf.formats import rdf_format, results_format
+from server.rdf.iris import to_iri
+from server.rdf.snapshots import is_disk_full
+from server.rdf.triple_terms import check_writable
+from server.sparql import text as sparql_text
+from server.sparql.admission import query_key
+from server.sparql.deadline import Runner, with_deadline
+from server.sparql.federation import FETCH_STOPPED, check_federation
+from server.sparql.sandbox import is_network_refusal
+from server.sparql.streaming import MarkCap, RowCap, RowCapFull, stream_writes
+
+#: Results up to this many rows are serialised in one piece; larger ones are streamed.
+STREAM_ABOVE = 2000
+#: Graph formats with one triple a line, so a row cap can count them as pyoxigraph writes.
+LINE_FORMATS = (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS)
+#: A byte every row of a results format has at least one of (see streaming.MarkCap).
+ROW_MARKERS = {QueryResultsFormat.JSON: b"{", QueryResultsFormat.XML: b"<",
+               QueryResultsFormat.CSV: b"\n", QueryResultsFormat.TSV: b"\n"}
+#: A SELECT is written at once only if its LIMIT times this is within the row cap, so that
+#: rows with up to this many markers (a JSON row has one ``{`` per bound variable, plus one)
+#: stay within the guard that checks it.
+DIRECT_MARKERS_PER_ROW = 10
+
+
+@dataclass
+class QueryResult:
+    """A query's answer, cut at the row limit."""
+
+    kind: str
+    """``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE)."""
+    variables: list[str] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[Triple] = field(default_factory=list)
+    truncated: bool = False
+    elapsed_ms: float = 0.0
+    tsv: bytes = b""
+    """SELECT solutions as SPARQL TSV, written by pyoxigraph (header line, one line a row)."""
+    row_count: int = 0
+    prefixes: dict[str, str] = field(default_factory=dict)
+    """For CONSTRUCT and DESCRIBE: prefix -> namespace to declare in Turtle-like output."""
+    body: bytes | None = None
+    """The answer already serialised as ``body_type`` (see :func:`run_query`); then ``tsv``,
+    ``rows``, ``row_count`` and ``triples`` are empty."""
+    body_type: str = ""
+
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """SELECT solutions: variable name -> pyoxigraph term (unbound variables absent)."""
+        if self.kind != "select":
+            return []
+        solutions = parse_query_results(self.tsv, QueryResultsFormat.TSV)
+        assert isinstance(solutions, QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        return [{n: t for n, t in zip(names, row, strict=True) if t is not None}
+                for row in solutions]
+
+
+class QueryFailed(K2D3Error):
+    """The engine reported an error while evaluating (not a syntax error)."""
+
+    status, title = 500, "Internal Server Error"
+
+
+def names_dataset(text: str) -> bool:
+    """Whether the query text has a ``FROM`` or ``FROM NAMED`` clause."""
+    return "FROM" in sparql_text.outline(text).keywords
+
+
+def _collect(answer: Any, max_rows: int) -> QueryResult:
+    if isinstance(answer, QueryBoolean | bool):
+        return QueryResult("ask", boolean=bool(answer))
+    if isinstance(answer, QuerySolutions):
+        cap = RowCap(max_rows)
+        with contextlib.suppress(RowCapFull):
+            answer.serialize(cast("IO[bytes]", cap), format=QueryResultsFormat.TSV)
+        return QueryResult("select", [v.value for v in answer.variables], tsv=b"".join(cap.parts),
+                           truncated=cap.truncated, row_count=max(cap.lines - 1, 0))
+    triples: list[Triple] = []
+    for triple in answer:
+        if len(triples) >= max_rows:
+            return QueryResult("graph", triples=triples, truncated=True)
+        triples.append(triple)
+    return QueryResult("graph", triples=triples)
+
+
+def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None = None,
+              timeout_s: float, max_rows: int,
+              default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
+              union_default_graph: bool = True, federation_allow: Sequence[str] = (),
+              base_iri: str | None = None, runner: Runner = with_deadline,
+              media_type: str | None = None, strict_federation: bool = False) -> QueryResult:
+    """Evaluate ``query`` on ``store`` within ``timeout_s`` seconds, keeping ``max_rows`` rows.
+
+    ``default_graph`` / ``named_graphs`` (graph IRIs; ``""`` is the store's default graph) are
+    the protocol's ``default-graph-uri`` / ``named-graph-uri`` and override FROM / FROM NAMED
+    (https://www.w3.org/TR/sparql11-protocol/#dataset). Without either, and without FROM in
+    the query, the default graph is the union of all graphs when ``union_default_graph``.
+    ``substitutions`` binds variables (name -> term) without touching the query text.
+    ``runner`` enforces the deadline (see the module docstring). ``strict_federation``: see
+    :func:`check_federation`.
+
+    ``media_type`` is the format the caller will ask :func:`serialize` for. Two answers are
+    serialised in it at once (``result.body``) instead of going through Python: a SELECT whose
+    own ``LIMIT`` keeps it well within ``max_rows``, so needs no exact row cap, skips the TSV
+    step (a count of bytes every row has one of still guards the cap; past it the query is run
+    again through the TSV cap); and a CONSTRUCT or DESCRIBE in N-Triples or N-Quads, which are
+    capped by counting lines as for TSV.
+
+    Raises:
+        QuerySyntaxError, FederationRefused, QueryTimeout, QueryFailed.
+        iris.InvalidIri: a graph IRI is not an absolute IRI (400).
+        BadGateway: an allow-listed ``SERVICE`` failed (502).
+    """
+    fetches = check_federation(query, federation_allow, strict_federation)
+    kwargs: dict[str, Any] = {"base_iri": base_iri}
+    if default_graph is not None or named_graphs is not None:
+        kwargs["default_graph"] = [_graph(g) for g in default_graph or []]
+        kwargs["named_graphs"] = [to_iri(g, "named-graph-uri") for g in named_graphs or []]
+    elif union_default_graph and not names_dataset(query):
+        kwargs["use_default_graph_as_union"] = True
+    if substitutions:
+        kwargs["substitutions"] = {Variable(k): v for k, v in substitutions.items()}
+    direct = _direct_format(sparql_text.outline(query), media_type, max_rows)
+    started = time.perf_counter()
+
+    def work() -> QueryResult:
+        answer = store.query(query, **kwargs)
+        if isinstance(direct, QueryResultsFormat) and isinstance(answer, QuerySolutions):
+            # The LIMIT comes from the server's own lexer, which a crafted text can mislead:
+            # it only says when to try; the marker count guards the row cap for real.
+            guard = MarkCap(ROW_MARKERS[direct], max_rows)
+            with contextlib.suppress(RowCapFull):
+                answer.serialize(cast("IO[bytes]", guard), format=direct)
+            if not guard.full:
+                return QueryResult("select", [v.value for v in answer.variables],
+                                   body=b"".join(guard.parts), body_type=media_type or "")
+            answer = store.query(query, **kwargs)  # more than the LIMIT said: cap it as TSV
+        if isinstance(direct, RdfFormat) and isinstance(answer, QueryTriples):
+            cap = RowCap(max_rows, header_lines=0)
+            with contextlib.suppress(RowCapFull):
+                answer.serialize(cast("IO[bytes]", cap), format=direct)
+            return QueryResult("graph", truncated=cap.truncated, body=b"".join(cap.parts),
+                               body_type=media_type or "")
+        return _collect(answer, max_rows)
+
+    key = query_key(query, union_default_graph, repr(default_graph), repr(named_graphs),
+                    repr(substitutions) if substitutions else None)
+    try:
+        result: QueryResult = runner(work, timeout_s, key=key)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(str(exc)) from None
+    except RuntimeError as exc:
+        if (refusal := refused_by_engine(exc)) is None:
+            raise
+        raise refusal from None
+    except OSError as exc:
+        if fetches:  # pyoxigraph reports a remote's failure (refused, 5xx, bad body) as OSError
+            names = ", ".join(f"<{iri}>" for iri in dict.fromkeys(fetches))
+            raise BadGateway(f"a SERVICE endpoint this query calls ({names}) failed: "
+                             f"{_one_line(exc)}") from None
+        if is_network_refusal(exc):  # a fetch the text check did not see, stopped
+            raise FederationRefused(FETCH_STOPPED) from None
+        raise QueryFailed(f"query evaluation failed: {exc}") from None
+    result.elapsed_ms = (time.perf_counter() - started) * 1000
+    if result.kind == "graph":  # written with the query's own prefixes, as Fuseki does
+        result.prefixes = dict(sparql_text.outline(query).prefixes)
+    return result
+
+
+def _direct_format(shape: sparql_text.Outline, media_type: str | None,
+                   max_rows: int) -> QueryResultsFormat | RdfFormat | None:
+    """The format to serialise an answer in at once (see :func:`run_query`), if any."""
+    if media_type is None:
+        return None
+    if shape.form in {"CONSTRUCT", "DESCRIBE"}:
+        graph_fmt = rdf_format(media_type)
+        return graph_fmt if graph_fmt in LINE_FORMATS else None
+    if shape.form != "SELECT" or shape.limit is None:
+        return None
+    if shape.limit * DIRECT_MARKERS_PER_ROW > max_rows or shape.limit > STREAM_ABOVE:
+        return None
+    fmt = results_format(media_type)
+    return fmt if fmt in ROW_MARKERS else None
+
+
+def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (),
+               base_iri: str | None = None, timeout_s: float | None = None,
+               runner: Runner = with_deadline, strict_federation: bool = False) -> None:
+    """Apply a SPARQL Update to a read-write ``store`` (one transaction).
+
+    With ``timeout_s``, ``runner`` enforces it as for queries: under gunicorn the worker then
+    retires. ``store`` is ``store.writer``'s copy, published only if this returns, so an update
+    answered 503 is never applied; the writer lock is freed either way (by the exception, or
+    with the retiring worker), so a heavy ``WHERE`` cannot block every other writer and the
+    build for ever.
+
+    Raises:
+        QuerySyntaxError, FederationRefused, QueryFailed, QueryTimeout.
+    """
+    check_federation(update, federation_allow, strict_federation)
+    text = _lenient_clear(update)
+    try:
+        if timeout_s is None:
+            store.update(text, base_iri=base_iri)
+        else:
+            runner(lambda: store.update(text, base_iri=base_iri), timeout_s, writes=True)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(str(exc), kind="update") from None
+    except OSError as exc:
+        if is_network_refusal(exc):
+            raise FederationRefused(FETCH_STOPPED) from None
+        if is_disk_full(exc):
+            raise  # not the update's fault: ``store.writer`` makes it a StoreFull (507)
+        raise K2D3Error(f"update failed: {exc}", status=400) from None
+    except RuntimeError as exc:
+        raise refused_by_engine(exc) or K2D3Error(f"update failed: {exc}", status=400) from None
+
+
+def _lenient_clear(update: str) -> str:
+    """``CLEAR GRAPH <g>`` of a graph that does not exist succeeds, as in Fuseki and the W3C
+    protocol test ``update_base_uri``; pyoxigraph fails it unless ``SILENT``, so add it."""
+    toks = sparql_text.tokens(update)
+    spots = [t.start + len(t.text) for i, t in enumerate(toks[:-1])
+             if t.kind == "word" and t.text.upper() == "CLEAR"
+             and toks[i + 1].text.upper() != "SILENT"]
+    for end in reversed(spots):
+        update = update[:end] + " SILENT" + update[end:]
+    return update
+
+
+def _graph(iri: str) -> NamedNode | DefaultGraph:
+    return DefaultGraph() if iri == "" else to_iri(iri, "default-graph-uri")
+
+
+def _one_line(exc: Exception, limit: int = 300) -> str:
+    """An engine message on one line, cut to ``limit`` characters (it may quote a remote's
+    whole error page)."""
+    line = " ".join(str(exc).split()) or type(exc).__name__
+    return line if len(line) <= limit else line[:limit] + "…"
+
+
+def _results_object(result: QueryResult) -> Any:
+    """A pyoxigraph QuerySolutions holding ``result``'s solutions, for its serializers."""
+    return parse_query_results(result.tsv, QueryResultsFormat.TSV)
+
+
+@lru_cache(maxsize=32)
+def _boolean_body(value: bool, rfmt: QueryResultsFormat) -> bytes:
+    """An ASK answer as pyoxigraph writes it: two values, a few formats, so made once each."""
+    body = json.dumps({"head": {}, "boolean": value}).encode()
+    answer = parse_query_results(body, QueryResultsFormat.JSON)
+    return answer.serialize(format=rfmt) or b""
+
+
+def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
+    """Serialise ``result`` as ``media_type`` with pyoxigraph's serializers, as byte chunks.
+
+    A small answer is a one-item list, so the response gets a ``Content-Length`` (WSGI servers
+    send an iterator chunked, which costs extra writes and packets per response). Large answers
+    are written by a producer thread into a bounded queue and streamed.
+
+    Raises:
+        ValueError: ``media_type`` does not fit the result's kind.
+    """
+    if result.body is not None:
+        if result.body_type != media_type:
+            raise ValueError(f"this answer was serialised as {result.body_type} already")
+        return [result.body]
+    if result.kind == "graph":
+        fmt = rdf_format(media_type)
+        if fmt is None:
+            raise ValueError(f"{media_type} is not an RDF format")
+        triples: Iterable[Triple] = result.triples
+        check_writable(result.triples, fmt)
+        prefixes = result.prefixes or None
+        if len(result.triples) <= STREAM_ABOVE:
+            return [rdf_serialize(triples, format=fmt, prefixes=prefixes) or b""]
+        return stream_writes(lambda out: rdf_serialize(triples, out, format=fmt,
+                                                       prefixes=prefixes))
+    rfmt = results_format(media_type)
+    if rfmt is None:
+        raise ValueError(f"{media_type} is not a query results format")
+    if result.kind == "ask":
+        return [_boolean_body(bool(result.boolean), rfmt)]
+    if result.kind == "select" and rfmt == QueryResultsFormat.TSV:
+        return [result.tsv]
+    if result.row_count <= STREAM_ABOVE:
+        return [_results_object(result).serialize(format=rfmt) or b""]
+    # pyoxigraph's results objects are bound to the thread that made them: build it there.
+    return stream_writes(lambda out: _results_object(result).serialize(out, format=rfmt))
