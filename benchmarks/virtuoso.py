@@ -114,6 +114,15 @@ def proc_status(pid: int, key: str) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (``/proc/PID/stat``), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def folder_bytes(folder: Path) -> int:
     """Bytes the files under ``folder`` occupy on disk (allocated blocks, as ``du``)."""
     return sum(p.stat().st_blocks * 512 for p in folder.rglob("*") if p.is_file())
@@ -191,10 +200,13 @@ class Virtuoso:
     def peak_rss_kib(self) -> int:
         return proc_status(self.pid, "VmHWM")
 
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
     def store_bytes(self) -> int:
-        """The database and its logs (``virtuoso*.db``, ``.trx``), as allocated on disk."""
-        return sum(p.stat().st_blocks * 512 for p in self.folder.glob("virtuoso*")
-                   if p.suffix in (".db", ".trx"))
+        """The database file ``virtuoso.db`` as allocated on disk (after a checkpoint it
+        holds everything; it grows by ``FileExtend`` pages, so some of it is free space)."""
+        return (self.folder / "virtuoso.db").stat().st_blocks * 512
 
     def isql(self, sql: str, timeout: float = 7200) -> str:
         """Run SQL statements (``;``-terminated) through ``isql-vt``; raise on any error."""
