@@ -5,11 +5,12 @@ Run in a process of its own so that its peak RSS (``ru_maxrss``) is the load's a
 
 - ``path``: ``Store.bulk_load(path=FILE)``, the Rust parser reading the file itself (plain
   files only: pyoxigraph 0.5 does not decompress).
+- ``lenient``: the same with ``lenient=True`` (IRIs and language tags not validated).
 - ``stream``: ``Store.bulk_load(input=gzip.open(FILE))``, the parser reading a Python stream
   (how a ``.gz`` file is read).
 - ``extend``: ``Store.bulk_extend(pyoxigraph.parse(...))``, quads through Python objects.
 
-    python benchmarks/oxigraph_load.py FILE STORE_FOLDER [--mode path|stream|extend]
+    python benchmarks/oxigraph_load.py FILE STORE_FOLDER [--mode path|lenient|stream|extend]
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def load(path: Path, folder: Path, mode: str) -> dict[str, float | int | str]:
     started = time.perf_counter()
     store = Store(str(folder))
     fmt = rdf_format(path)
-    if mode == "path":
-        store.bulk_load(path=str(path), format=fmt)
+    if mode in ("path", "lenient"):
+        store.bulk_load(path=str(path), format=fmt, lenient=mode == "lenient")
     elif mode == "stream":
         with open_input(path) as stream:
             store.bulk_load(stream, fmt)
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path)
     parser.add_argument("store", type=Path)
-    parser.add_argument("--mode", choices=("path", "stream", "extend"), default="path")
+    parser.add_argument("--mode", choices=("path", "lenient", "stream", "extend"), default="path")
     args = parser.parse_args(argv)
     print(json.dumps(load(args.file, args.store, args.mode)))
     return 0

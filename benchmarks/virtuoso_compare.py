@@ -6,8 +6,10 @@ once into ``--data-dir`` (and reused), then, round by round with the order of th
 alternating:
 
 - pyoxigraph: ``oxigraph_load.py`` in a process of its own (``Store.bulk_load`` into a new
-  folder; ``--oxigraph-modes`` adds ``stream``, the same file gzip-compressed read through
-  ``gzip.open``, and ``extend``, ``bulk_extend`` over parsed quads);
+  folder; ``--oxigraph-modes`` adds ``lenient`` (no IRI validation), ``stream`` (the same
+  file gzip-compressed, read through ``gzip.open``) and ``extend`` (``bulk_extend`` over
+  parsed quads)), and ``cliN``: ``oxigraph load`` (PyPI's ``oxigraph`` CLI, the same engine)
+  of the file cut in N pieces, which it loads in parallel;
 - Virtuoso (Debian's ``virtuoso-opensource``, installed if missing): a new database under a
   temporary folder, started on loopback (not timed), then ``ld_dir`` + ``rdf_loader_run`` +
   ``checkpoint`` (timed); ``--virtuoso-loaders 2`` splits the file in two and runs two loaders.
@@ -18,7 +20,8 @@ process; ``VmHWM`` of ``virtuoso-t``, its start-up included), and the load avera
 after, since the machine is shared. Every store folder is deleted after its run.
 
     python benchmarks/virtuoso_compare.py --sizes 100k,1m[,10m] [--rounds 3]
-        [--data-dir DIR] [--oxigraph-modes path,stream,extend] [--virtuoso-loaders 1]
+        [--data-dir DIR] [--oxigraph-modes path,lenient,stream,extend,cli1,cli2]
+        [--virtuoso-loaders 1]
         [--buffers 340000] [--json OUT.json]
 """
 
@@ -102,6 +105,28 @@ def run_oxigraph(path: Path, tmp: Path, mode: str) -> dict[str, Any]:
             "load_after": load_average()}
 
 
+def run_oxigraph_cli(path: Path, tmp: Path, parts: int) -> dict[str, Any]:
+    """``oxigraph load`` (the CLI of PyPI's ``oxigraph``, same engine as pyoxigraph) of
+    ``parts`` pieces of the file, which it loads in parallel."""
+    cli = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    folder = tmp / "oxigraph-cli"
+    files = [arg for part in split(path, parts) for arg in ("--file", str(part))]
+    before = load_average()
+    started = time.perf_counter()
+    proc = subprocess.Popen([cli, "load", "--location", str(folder), *files],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if status:
+        raise RuntimeError(f"oxigraph load failed ({status})")
+    on_disk = sum(p.stat().st_blocks * 512 for p in folder.rglob("*") if p.is_file())
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"engine": f"oxigraph load (CLI), {parts} file(s) in parallel", "seconds": seconds,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime, "store_bytes": on_disk,
+            "peak_rss_kib": usage.ru_maxrss, "load_before": before,
+            "load_after": load_average()}
+
+
 def run_virtuoso(path: Path, tmp: Path, loaders: int, buffers: int) -> dict[str, Any]:
     files = split(path, loaders)
     folder = tmp / "virtuoso"
@@ -133,8 +158,12 @@ def measure(sizes: list[int], args: argparse.Namespace, tmp: Path) -> list[dict[
             if rnd % 2:
                 jobs.reverse()
             for engine, mode in jobs:
-                result = (run_oxigraph(path, tmp, mode) if engine == "oxigraph"
-                          else run_virtuoso(path, tmp, args.virtuoso_loaders, args.buffers))
+                if engine == "virtuoso":
+                    result = run_virtuoso(path, tmp, args.virtuoso_loaders, args.buffers)
+                elif mode.startswith("cli"):
+                    result = run_oxigraph_cli(path, tmp, int(mode[3:] or 1))
+                else:
+                    result = run_oxigraph(path, tmp, mode)
                 result.update(size=triples, round=rnd + 1,
                               rate=round(triples / result["seconds"]))
                 print(json.dumps(result), file=sys.stderr, flush=True)
