@@ -10,7 +10,8 @@ bound by a ``VALUES`` opening the ``WHERE`` (``canned_text.py``) and a few gener
 the same ``Accept`` (SPARQL JSON results, Turtle for graphs).
 
 Per query and endpoint: the median and p99 of the latency of ``--runs`` GETs in a row over one
-keep-alive connection (``http.client``: the same client cost on both sides), the body size,
+keep-alive connection (``http.client``: the same client cost on both sides; a GET, or a form
+POST when the request line would pass gunicorn's 4094-byte limit), the body size,
 then requests/s with Debian's ``wrk`` at 1, 8 and 32 connections, ``--seconds`` a run,
 ``--rounds`` rounds (median per count; the endpoints alternate). The load average is printed
 with every query. At the end: each server's peak RSS (``VmHWM``, gunicorn's processes summed).
@@ -55,6 +56,9 @@ GENERIC = {
 ACCEPT = {"select": "application/sparql-results+json", "ask": "application/sparql-results+json",
           "construct": "text/turtle"}
 CONNECTIONS = (1, 8, 32)
+#: Longer GET request lines are refused by gunicorn (its limit_request_line is 4094: k2d3
+#: answers 414); such queries go as a form POST, to every endpoint alike.
+MAX_GET = 4000
 
 
 def queries(only: set[str]) -> dict[str, tuple[str, str]]:
@@ -66,21 +70,27 @@ def queries(only: set[str]) -> dict[str, tuple[str, str]]:
     return {k: v for k, v in out.items() if not only or k.split(":")[-1] in only}
 
 
-def path_of(url: str, text: str) -> str:
-    return urlsplit(url).path + "?" + urlencode({"query": text})
+def request_of(url: str, kind: str, text: str) -> tuple[str, str, str | None, dict[str, str]]:
+    """Method, path, body and headers of one query: a GET, or a form POST when too long."""
+    form = urlencode({"query": text})
+    path = urlsplit(url).path
+    headers = {"Accept": ACCEPT[kind]}
+    if len(path) + len(form) + 1 <= MAX_GET:
+        return "GET", f"{path}?{form}", None, headers
+    return "POST", path, form, headers | {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def latencies(url: str, kind: str, text: str, runs: int) -> tuple[list[float], int, int]:
-    """Seconds of ``runs`` GETs on one keep-alive connection (after 3 unmeasured), the last
-    status and body size."""
+    """Seconds of ``runs`` requests on one keep-alive connection (after 3 unmeasured), the
+    last status and body size."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
-    path, headers = path_of(url, text), {"Accept": ACCEPT[kind]}
+    method, path, body_out, headers = request_of(url, kind, text)
     samples, status, size = [], 0, 0
     try:
         for i in range(runs + 3):
             started = time.perf_counter()
-            conn.request("GET", path, headers=headers)
+            conn.request(method, path, body=body_out, headers=headers)
             response = conn.getresponse()
             body = response.read()
             if i >= 3:
@@ -91,11 +101,19 @@ def latencies(url: str, kind: str, text: str, runs: int) -> tuple[list[float], i
     return samples, status, size
 
 
-def wrk(url: str, kind: str, text: str, connections: int, seconds: int) -> tuple[float, int]:
+def wrk(url: str, kind: str, text: str, connections: int, seconds: int,
+        scratch: Path) -> tuple[float, int]:
     """Requests/s of one ``wrk`` run, and its count of non-2xx answers."""
-    target = urlsplit(url)._replace(query=urlencode({"query": text})).geturl()
+    method, path, body, headers = request_of(url, kind, text)
+    script = scratch / "request.lua"
+    script.write_text(f"wrk.method = {json.dumps(method)}\n"
+                      + (f"wrk.body = {json.dumps(body)}\n" if body else "")
+                      + "".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n"
+                                for k, v in headers.items()))
+    target = urlsplit(url)._replace(path=path.split("?")[0],
+                                    query=path.partition("?")[2]).geturl()
     out = subprocess.run(["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
-                          f"{seconds}s", "-H", f"Accept: {ACCEPT[kind]}", target],
+                          f"{seconds}s", "-s", str(script), target],
                          capture_output=True, text=True, check=True).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -110,7 +128,8 @@ def p99(samples: list[float]) -> float:
 def measure(name: str, kind: str, text: str, endpoints: dict[str, str],
             args: argparse.Namespace) -> dict[str, Any]:
     """Latency then throughput of one query on every endpoint, endpoints alternating."""
-    row: dict[str, Any] = {"query": name, "load": round(os.getloadavg()[0], 1)}
+    row: dict[str, Any] = {"query": name, "load": round(os.getloadavg()[0], 1),
+                           "method": request_of(next(iter(endpoints.values())), kind, text)[0]}
     for engine, url in endpoints.items():
         samples, status, size = latencies(url, kind, text, args.runs)
         row[engine] = {"status": status, "bytes": size,
@@ -123,7 +142,7 @@ def measure(name: str, kind: str, text: str, endpoints: dict[str, str],
             if row[engine]["status"] != 200:
                 continue
             for connections in CONNECTIONS:
-                rate, errors = wrk(url, kind, text, connections, args.seconds)
+                rate, errors = wrk(url, kind, text, connections, args.seconds, args.scratch)
                 row[engine]["rps"][connections].append(rate)
                 row[engine]["non_2xx"] += errors
     for engine in endpoints:
@@ -164,8 +183,8 @@ def k2d3_serve(store: Path, logs: Path) -> Iterator[tuple[str, subprocess.Popen[
 
 def print_table(rows: list[dict[str, Any]], engines: list[str]) -> None:
     head = " | ".join(f"{e} median / p99 ms | {e} req/s 1 / 8 / 32" for e in engines)
-    print(f"| query | load | bytes | {head} |")
-    print("|---|---:|---:|" + "---:|---:|" * len(engines))
+    print(f"| query | load | method | bytes | {head} |")
+    print("|---|---:|---|---:|" + "---:|---:|" * len(engines))
     for row in rows:
         cells = []
         for e in engines:
@@ -177,7 +196,8 @@ def print_table(rows: list[dict[str, Any]], engines: list[str]) -> None:
             cells += [f"{r['median_ms']:.2f} / {r['p99_ms']:.2f}",
                       rps + (f" ({r['non_2xx']} non-2xx)" if r["non_2xx"] else "")]
         first = row[engines[0]]["bytes"]
-        print(f"| {row['query']} | {row['load']} | {first:,} | " + " | ".join(cells) + " |")
+        print(f"| {row['query']} | {row['load']} | {row['method']} | {first:,} | "
+              + " | ".join(cells) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(ensure_installed(), file=sys.stderr)
     tmp = Path(tempfile.mkdtemp(prefix="k2d3-http-"))
+    args.scratch = tmp
     store = args.store or build_store(tmp / "store")
     dump = dump_of(store)
     rows, memory = [], {}
