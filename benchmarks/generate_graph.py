@@ -173,8 +173,8 @@ def generate(out: IO[bytes], triples: int, seed: int = 1, quads: bool = True) ->
     """Write ``triples`` lines to ``out``; return counts (copies, worlds, triples)."""
     template = read_template()
     writer = Writer(out, triples, quads)
-    for s, p, o in ontology_triples():
-        writer.add(s, p, o, "ontology")
+    for subject, predicate, obj in ontology_triples():
+        writer.add(subject, predicate, obj, "ontology")
     for s, p, o, g in template.shared:
         writer.add(s[1], p[1], o[1], g)
     copies = max(1, (triples - writer.count) // max(1, len(template.statement)))

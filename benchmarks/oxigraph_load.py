@@ -22,13 +22,15 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from pyoxigraph import RdfFormat, Store, parse
 
 
 def open_input(path: Path) -> IO[bytes]:
-    return gzip.open(path) if path.name.endswith(".gz") else open(path, "rb")
+    if path.name.endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path))
+    return open(path, "rb")
 
 
 def rdf_format(path: Path) -> RdfFormat:

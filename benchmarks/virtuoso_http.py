@@ -84,7 +84,7 @@ def latencies(url: str, kind: str, text: str, runs: int) -> tuple[list[float], i
     """Seconds of ``runs`` requests on one keep-alive connection (after 3 unmeasured), the
     last status and body size."""
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=600)
     method, path, body_out, headers = request_of(url, kind, text)
     samples, status, size = [], 0, 0
     try:

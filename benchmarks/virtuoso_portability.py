@@ -64,7 +64,8 @@ def oxigraph_answer(store: Store, query: canned_text.Canned, text: str | None = 
                     substitute: bool = False) -> Counter[answers.Row]:
     """pyoxigraph's answer, union default graph; ``substitute`` binds defaults as k2d3 does."""
     if substitute:
-        subs = {Variable(k): NamedNode(v[1:-1]) for k, v in query.bindings.items()}
+        subs: dict[Variable, Any] = {Variable(k): NamedNode(v[1:-1])
+                                     for k, v in query.bindings.items()}
         result = store.query(query.body, use_default_graph_as_union=True, substitutions=subs)
     else:
         result = store.query(text or query.text, use_default_graph_as_union=True)

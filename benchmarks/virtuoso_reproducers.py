@@ -24,7 +24,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -221,7 +221,7 @@ def article_sessions(dump: Path, tmp: Path) -> dict[str, dict[str, str]]:
     """:data:`ARTICLE_QUERIES` on pyoxigraph and on a new Virtuoso loaded with ``dump``."""
     store = Store()
     with gzip.open(dump) as stream:  # pyoxigraph reads no gzip by itself
-        store.bulk_load(stream, RdfFormat.N_QUADS)
+        store.bulk_load(cast(IO[bytes], stream), RdfFormat.N_QUADS)
     out: dict[str, dict[str, str]] = {}
     for name, query in ARTICLE_QUERIES.items():
         want = answers.from_solutions(store.query(query, use_default_graph_as_union=True))
