@@ -165,8 +165,16 @@ class Writer:
 
 
 def ontology_triples() -> Iterator[tuple[str, str, str]]:
+    """k2d3's ontology, its blank nodes labelled in order (the parser's labels are random)."""
+    labels: dict[str, str] = {}
+
+    def text(term: NamedNode | BlankNode | Literal | Triple) -> str:
+        if isinstance(term, BlankNode):
+            return labels.setdefault(term.value, f"_:o{len(labels)}")
+        return str(term)
+
     for t in parse(path=str(ROOT / "ontology" / "k2d3.ttl"), format=RdfFormat.TURTLE):
-        yield str(t.subject), str(t.predicate), str(t.object)
+        yield text(t.subject), str(t.predicate), text(t.object)
 
 
 def generate(out: IO[bytes], triples: int, seed: int = 1, quads: bool = True) -> dict[str, int]:
