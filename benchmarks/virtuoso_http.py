@@ -113,7 +113,7 @@ def wrk(url: str, kind: str, text: str, connections: int, seconds: int,
     target = urlsplit(url)._replace(path=path.split("?")[0],
                                     query=path.partition("?")[2]).geturl()
     out = subprocess.run(["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d",
-                          f"{seconds}s", "-s", str(script), target],
+                          f"{seconds}s", "--timeout", "120s", "-s", str(script), target],
                          capture_output=True, text=True, check=True).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
