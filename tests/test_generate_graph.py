@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from pyoxigraph import RdfFormat, Store, parse
+from pyoxigraph import QuerySolutions, RdfFormat, Store, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -51,7 +51,9 @@ def store(output: bytes) -> Store:
 def count(store: Store, where: str) -> int:
     query = (f"PREFIX k2d3: <{K2D3}> PREFIX oa: <{OA}> PREFIX rdfs: <{RDFS}> "
              f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
-    return int(next(iter(store.query(query, use_default_graph_as_union=True)))["n"].value)
+    solutions = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(solutions, QuerySolutions)
+    return int(next(iter(solutions))["n"].value)
 
 
 def article_claims() -> int:
