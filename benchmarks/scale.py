@@ -192,13 +192,14 @@ class Client:
         return time.perf_counter() - started, body
 
 
-def sample(once: Callable[[], tuple[float, bytes]], runs: int,
-           budget: float) -> tuple[list[float], bytes]:
-    """One unmeasured run, then up to ``runs`` (at least 3, within ``budget`` s) measured."""
-    _, body = once()
+def sample(once: Callable[[], tuple[float, bytes]], runs: int, budget: float,
+           warm_up: bool = True) -> tuple[list[float], bytes]:
+    """One unmeasured run (unless not ``warm_up``), then up to ``runs`` measured (at least
+    3 of them, or ``runs`` if fewer, and more while within ``budget`` seconds)."""
+    body = once()[1] if warm_up else b""
     samples: list[float] = []
     spent = 0.0
-    while len(samples) < runs and (len(samples) < 3 or spent < budget):
+    while len(samples) < runs and (len(samples) < min(3, runs) or spent < budget):
         seconds, body = once()
         samples.append(seconds)
         spent += seconds
@@ -216,12 +217,13 @@ def latency_round(query: Query, endpoints: dict[str, str], store: Store, rnd: in
         try:
             if side == "floor":
                 samples, body = sample(lambda: floor_once(store, query.text), args.runs,
-                                       args.budget)
+                                       args.budget, not args.no_warm_up)
             else:
                 text = query.virtuoso_text if side == "Virtuoso" else query.text
                 client = Client(endpoints[side], query, text)
                 try:
-                    samples, body = sample(client.once, args.runs, args.budget)
+                    samples, body = sample(client.once, args.runs, args.budget,
+                                           not args.no_warm_up)
                 finally:
                     client.conn.close()
         except (RuntimeError, OSError, SyntaxError, ValueError) as error:
@@ -240,6 +242,10 @@ def throughput_round(query: Query, endpoints: dict[str, str], latency: dict[str,
     order = list(endpoints.items())
     for side, url in order if rnd % 2 == 0 else reversed(order):
         if "error" in latency.get(side, {"error": ""}):
+            continue
+        if max(latency[k]["median_ms"] for k in endpoints if "median_ms" in latency[k]) \
+                > args.wrk_max_ms:
+            out[side] = {"skipped": f"a request takes over {args.wrk_max_ms:.0f} ms"}
             continue
         text = query.virtuoso_text if side == "Virtuoso" else query.text
         median = latency[side]["median_ms"] / 1000
@@ -289,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=3.0)
     parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--max-seconds", type=int, default=12)
+    parser.add_argument("--no-warm-up", action="store_true",
+                        help="measure the first request too (for slow queries at 1M+)")
+    parser.add_argument("--wrk-max-ms", type=float, default=math.inf,
+                        help="no wrk runs for a query whose median on an endpoint is longer")
     parser.add_argument("--only", default="", type=lambda s: set(filter(None, s.split(","))))
     parser.add_argument("--load-only", action="store_true", help="skip the queries")
     parser.add_argument("--data-dir", type=Path,
