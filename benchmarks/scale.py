@@ -17,7 +17,7 @@ into ``--data-dir`` and reused):
    snapshot opened read-only in this process.
 3. **Queries** (``scale_queries.py``: every canned query, Virtuoso's rewrites where needed, and
    the generic ones), ``--rounds`` rounds: per round, the latency of up to ``--runs`` requests in
-   a row (at most ``--budget`` seconds, at least 3) on one keep-alive ``http.client``
+   a row (at most ``--budget`` seconds, at least ``--min-runs``) on one keep-alive ``http.client``
    connection for each HTTP endpoint and in process (median, p99), then requests/s with
    ``wrk`` at 1, 8 and 32 connections, ``--seconds`` a run (longer for a slow query, so that
    each run completes some). The answers of k2d3 and Virtuoso are compared as multisets.
@@ -27,7 +27,8 @@ Writes every measurement as JSON lines to stderr and, with ``--json``, all of th
 ``scale_report.py`` makes the tables. Every store and database is deleted at the end.
 
     nice -n 10 python benchmarks/scale.py --sizes 100k,1m [--rounds 2] [--runs 20]
-        [--budget 3] [--seconds 2] [--only NAME,...] [--data-dir DIR] [--json OUT.json]
+        [--min-runs 3] [--budget 3] [--no-warm-up] [--seconds 2] [--max-seconds 12]
+        [--wrk-max-ms MS] [--only NAME,...] [--data-dir DIR] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -192,14 +193,14 @@ class Client:
         return time.perf_counter() - started, body
 
 
-def sample(once: Callable[[], tuple[float, bytes]], runs: int, budget: float,
-           warm_up: bool = True) -> tuple[list[float], bytes]:
-    """One unmeasured run (unless not ``warm_up``), then up to ``runs`` measured (at least
-    3 of them, or ``runs`` if fewer, and more while within ``budget`` seconds)."""
-    body = once()[1] if warm_up else b""
+def sample(once: Callable[[], tuple[float, bytes]], args: argparse.Namespace
+           ) -> tuple[list[float], bytes]:
+    """One unmeasured run (unless ``--no-warm-up``), then up to ``--runs`` measured: at least
+    ``--min-runs``, more while within ``--budget`` seconds."""
+    body = b"" if args.no_warm_up else once()[1]
     samples: list[float] = []
     spent = 0.0
-    while len(samples) < runs and (len(samples) < min(3, runs) or spent < budget):
+    while len(samples) < args.runs and (len(samples) < args.min_runs or spent < args.budget):
         seconds, body = once()
         samples.append(seconds)
         spent += seconds
@@ -216,14 +217,12 @@ def latency_round(query: Query, endpoints: dict[str, str], store: Store, rnd: in
     for side in sides:
         try:
             if side == "floor":
-                samples, body = sample(lambda: floor_once(store, query.text), args.runs,
-                                       args.budget, not args.no_warm_up)
+                samples, body = sample(lambda: floor_once(store, query.text), args)
             else:
                 text = query.virtuoso_text if side == "Virtuoso" else query.text
                 client = Client(endpoints[side], query, text)
                 try:
-                    samples, body = sample(client.once, args.runs, args.budget,
-                                           not args.no_warm_up)
+                    samples, body = sample(client.once, args)
                 finally:
                     client.conn.close()
         except (RuntimeError, OSError, SyntaxError, ValueError) as error:
@@ -292,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100k,1m")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--min-runs", type=int, default=3)
     parser.add_argument("--budget", type=float, default=3.0)
     parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--max-seconds", type=int, default=12)
