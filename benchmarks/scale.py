@@ -20,7 +20,9 @@ into ``--data-dir`` and reused):
    a row (at most ``--budget`` seconds, at least ``--min-runs``) on one keep-alive ``http.client``
    connection for each HTTP endpoint and in process (median, p99), then requests/s with
    ``wrk`` at 1, 8 and 32 connections, ``--seconds`` a run (longer for a slow query, so that
-   each run completes some). The answers of k2d3 and Virtuoso are compared as multisets.
+   each run completes some), and after each wrk run a wait until both servers are idle
+   (neither cancels the requests wrk left in flight). The answers of k2d3 and Virtuoso are
+   compared as multisets.
    At the end, each server's peak RSS (gunicorn's processes summed).
 
 Writes every measurement as JSON lines to stderr and, with ``--json``, all of them to a file;
@@ -63,7 +65,7 @@ from pyoxigraph import (  # noqa: E402
     Store,
 )
 from scale_queries import Query  # noqa: E402
-from virtuoso import Virtuoso, ensure_installed, free_port  # noqa: E402
+from virtuoso import Virtuoso, cpu_seconds, ensure_installed, free_port  # noqa: E402
 from virtuoso_compare import data_file, load_average  # noqa: E402
 from virtuoso_http import family_hwm_kib, p99, request_of, wrk  # noqa: E402
 
@@ -234,6 +236,34 @@ def latency_round(query: Query, endpoints: dict[str, str], store: Store, rnd: in
     return out, bodies
 
 
+def family_cpu(pids: list[int]) -> float:
+    """CPU seconds so far of ``pids`` and of their children (gunicorn's workers)."""
+    total = 0.0
+    for pid in pids:
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        with contextlib.suppress(OSError):
+            kids = [int(c) for c in children.read_text().split()]
+            total += sum(cpu_seconds(k) for k in kids)
+        total += cpu_seconds(pid)
+    return total
+
+
+def settle(pids: list[int], limit: float = 180) -> float:
+    """Wait until the servers are idle (under 5 % of a core over half a second); seconds waited.
+
+    wrk stops after its duration, but neither engine cancels the queries in flight: a slow
+    query's last 32 requests can keep a server busy for many seconds, which would fall on
+    whatever is measured next (the other engine's run, or the next query's latency).
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = family_cpu(pids)
+        time.sleep(0.5)
+        if family_cpu(pids) - before < 0.025:
+            break
+    return time.monotonic() - started
+
+
 def throughput_round(query: Query, endpoints: dict[str, str], latency: dict[str, Any],
                      rnd: int, args: argparse.Namespace) -> dict[str, Any]:
     """Requests/s with wrk at each connection count, for each endpoint that answered."""
@@ -255,8 +285,9 @@ def throughput_round(query: Query, endpoints: dict[str, str], latency: dict[str,
             seconds = max(args.seconds, min(args.max_seconds,
                                             math.ceil(median * (1 + connections / 2))))
             rate, errors = wrk(url, query.kind, text, connections, seconds, args.scratch)
+            waited = settle(args.server_pids)
             out[side][connections] = {"rps": rate, "non_2xx": errors, "seconds": seconds,
-                                      "answers": round(rate * seconds)}
+                                      "answers": round(rate * seconds), "settled": waited}
     return out
 
 
@@ -267,8 +298,10 @@ def queries_at(triples: int, root: Path, vfolder: Path, data: Path,
     with Virtuoso.start(vfolder, data_dirs=[data]) as server, \
             serve(root, args.scratch) as (k2d3_url, k2d3_proc):
         endpoints = {"k2d3": k2d3_url, "Virtuoso": server.sparql_url}
+        args.server_pids = [k2d3_proc.pid, server.pid]
         for query in scale_queries.catalogue(args.only).values():
             for rnd in range(args.rounds):
+                settle(args.server_pids)
                 latency, bodies = latency_round(query, endpoints, store, rnd, args)
                 record = {"step": "query", "size": triples, "query": query.name,
                           "round": rnd + 1, "rewritten": query.rewritten,
