@@ -1,5 +1,5 @@
 # The README's two commands are `make serve` and `make test`; the rest are steps of those.
-.PHONY: setup setup-test serve build test lint reason validate bench clean
+.PHONY: setup setup-test serve build test lint audit reason validate bench clean
 
 setup:
 	scripts/setup.sh
@@ -20,10 +20,14 @@ reason: setup-test
 	.venv/bin/k2d3 reason
 
 lint: setup-test
-	.venv/bin/ruff check server tests scripts
+	.venv/bin/ruff check server tests scripts benchmarks
 	.venv/bin/mypy
 
-test: setup-test lint
+# Known vulnerabilities in the installed dependencies; skips, saying so, without the service.
+audit: setup-test
+	.venv/bin/python scripts/audit.py
+
+test: setup-test lint audit
 	.venv/bin/python -m pytest -q $(ARGS)
 
 bench: build

@@ -29,7 +29,7 @@ PAGES = {
     "author-positions": "/queries/author-positions", "evidence-gaps": "/queries/evidence-gaps",
     "evidence-map": "/queries/evidence-map", "claim": "/id/claim-d3-k2-fractures",
     "source": "/source", "search": "/search?q=fracture", "editor": "/sparql",
-    "ontology": "/ontology",
+    "ontology": "/ontology", "api": "/openapi",
 }
 
 

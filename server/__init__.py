@@ -2,7 +2,8 @@
 
 ``create_app`` is the application factory: settings -> store -> blueprints -> error handlers ->
 the WSGI middleware: ``server.fast_get`` answers plain GET queries without Flask's request
-machinery, and ``server.envelope`` wraps every response.
+machinery, ``server.request_limit`` puts every request under its time limit (in a gunicorn
+worker), and ``server.envelope`` wraps every response.
 Nothing is global; tests build their own app over their own store.
 """
 
@@ -32,9 +33,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from . import errors
     from .envelope import Envelope
     from .fast_get import FastGet
+    from .request_limit import Watched
 
     errors.register(app)
     app.wsgi_app = FastGet(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = Watched(app, app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = Envelope(app)  # type: ignore[method-assign]
     return app
 

@@ -13,12 +13,18 @@ connections than the least busy other worker leaves a waiting client to that wor
 (full, stopping, or stuck) cannot leave a client unserved. Nginx's ``accept_mutex`` answers the
 same problem with a lock; a count keeps the decision local and needs no lock: each slot has one
 writer, and a stale read only costs one uneven accept.
+
+The board also gates retirements (:meth:`Board.may_retire`, see ``server.serve.retire``): one
+worker at a time, and not more often than every so many seconds across the server, so that
+repeated runaway queries cannot keep every worker restarting.
 """
 
 from __future__ import annotations
 
 import ctypes
 import mmap
+import multiprocessing
+import time
 
 #: How long a busier worker leaves a waiting client to the others before taking it itself.
 WAIT_AT_MOST_S = 0.005
@@ -45,6 +51,10 @@ class Board:
         self.slots = slots
         self._memory = mmap.mmap(-1, slots * 2 * ctypes.sizeof(ctypes.c_int64))
         self._cells = (ctypes.c_int64 * (slots * 2)).from_buffer(self._memory)
+        self._retired = mmap.mmap(-1, ctypes.sizeof(ctypes.c_double))
+        self._last_retirement = ctypes.c_double.from_buffer(self._retired)
+        self._last_retirement.value = -1e9
+        self._retire_lock = multiprocessing.get_context("fork").Lock()
 
     def free_slot(self, taken: set[int]) -> int | None:
         """The lowest slot number not in ``taken`` (the arbiter's choice for a new worker)."""
@@ -62,6 +72,26 @@ class Board:
 
     def publish(self, slot: int, connections: int) -> None:
         self._cells[2 * slot + 1] = connections
+
+    def live(self, but: int | None = None) -> int:
+        """How many workers are in service (joined, not leaving), not counting slot ``but``."""
+        return sum(1 for i in range(self.slots) if i != but and self._cells[2 * i])
+
+    def may_retire(self, slot: int, workers: int, every_s: float, *, urgent: bool = False
+                   ) -> bool:
+        """Whether the worker in ``slot`` may retire now; if so, the retirement is booked.
+
+        Only while every other one of the ``workers`` is in service (a replacement has joined),
+        and, unless ``urgent``, not within ``every_s`` seconds of the last retirement.
+        """
+        with self._retire_lock:
+            now = time.monotonic()
+            if not urgent and now - self._last_retirement.value < every_s:
+                return False
+            if self.live(but=slot) < workers - 1:
+                return False
+            self._last_retirement.value = now
+            return True
 
     def fewest_elsewhere(self, slot: int) -> int | None:
         """The fewest connections any other live worker holds, or None if there is none."""

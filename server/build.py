@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rdflib
 from pyoxigraph import (
     Literal,
     NamedNode,
@@ -25,7 +24,6 @@ from pyoxigraph import (
     Store,
     Triple,
     parse,
-    serialize,
 )
 
 from . import dumps, snapshots, sources, store
@@ -97,22 +95,11 @@ def source_quads(ns: Namespaces) -> dict[str, list[Quad]]:
 
 
 def validation_errors() -> list[str]:
-    """What stops a build: SHACL violations, misquotations, clauses of the article nobody
-    accounts for, identifiers not in the table."""
-    from . import coverage, paths, validate
-    from .canned import catalogue_triples
+    """What stops a build: everything ``k2d3 validate`` checks (SHACL, quotations, coverage of
+    the article, identifiers, the data checks, the canned-query catalogue), one line each."""
+    from . import validate
 
-    src = sources.Sources.load()
-    errors = [str(v) for v in validate.shacl_violations(src.data, src.shapes, src.ontology)]
-    errors += validate.quotation_errors(src.data, sources.article_text())
-    errors += coverage.coverage_errors(src.data, sources.article_text())
-    errors += validate.identifier_errors(src.data + src.ontology, paths.identifiers_table())
-    catalogue = rdflib.Graph().parse(
-        data=serialize(catalogue_triples(), format=RdfFormat.N_TRIPLES), format="nt")
-    shapes = sources.parse_turtle(paths.queries_dir() / "catalogue-shapes.ttl")
-    errors += [f"canned-query catalogue: {v}" for v in
-               validate.shacl_violations(catalogue, shapes, rdflib.Graph())]
-    return errors
+    return validate.validate_all().lines()
 
 
 def _user_quads(root: Path, owned: set[str]) -> list[Quad]:

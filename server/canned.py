@@ -37,10 +37,15 @@ PARAM_TYPES = {
 }
 KINDS = ("select", "ask", "construct", "describe")
 _HEADER = re.compile(r"^#\+(\s*)([A-Za-z][\w-]*)(?:@([a-z]{2}(?:-[A-Za-z0-9]+)*))?\s*:\s?(.*)$")
-_PREFIX = re.compile(r"^\s*PREFIX\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
-#: IRIs and strings (kept whole, so a ``#`` inside them is not a comment) or a comment.
+#: Possessive, and ``^`` followed by blanks that are not newlines: ``^\s*`` read every later blank
+#: line again from each line start (quadratic in the number of blank lines).
+_PREFIX = re.compile(r"^[^\S\n]*+PREFIX\s++([\w.-]*+):\s*+<([^>]*+)>", re.IGNORECASE | re.MULTILINE)
+#: IRIs and strings (kept whole, so a ``#`` inside them is not a comment) or a comment. A string
+#: not closed ends at its line's end (so no quote inside it is tried again as a start); a
+#: backslash escapes the next character, if any.
 _COMMENT_OR_TOKEN = re.compile(
-    r'<[^<>"{}|^`\\\s]*>|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*')
+    r'<[^<>"{}|^`\\\s]*+>|"(?:[^"\\\n]++|\\.?)*+(?:"|$)|\'(?:[^\'\\\n]++|\\.?)*+(?:\'|$)'
+    r'|#[^\n]*+', re.MULTILINE)
 
 
 class CatalogueError(ValueError):
@@ -79,6 +84,9 @@ class CannedQuery:
     titles: Mapping[str, str]
     descriptions: Mapping[str, str]
     keywords: tuple[str, ...] = ()
+    """The keywords in English (``#+ keywords:``)."""
+    translated_keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Keywords in other languages, by language (``#+ keywords@zh:``)."""
     topic: str = "other"
     order: int = 100
     params: tuple[Param, ...] = ()
@@ -89,6 +97,14 @@ class CannedQuery:
 
     def description(self, lang: str) -> str:
         return self.descriptions.get(lang) or self.descriptions.get("en") or ""
+
+    def keywords_in(self, lang: str) -> tuple[str, ...]:
+        """The keywords in ``lang``, else in English."""
+        return self.translated_keywords.get(lang) or self.keywords
+
+    def all_keywords(self) -> tuple[str, ...]:
+        """The keywords in every language (what a search looks through)."""
+        return self.keywords + tuple(k for ks in self.translated_keywords.values() for k in ks)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -203,6 +219,8 @@ def _query(name: str, text: str, meta: dict[str, dict[str | None, str]],
         titles=titles,
         descriptions={lang or "en": v for lang, v in meta.get("description", {}).items()},
         keywords=_split_list(meta.get("keywords", {}).get(None, "")),
+        translated_keywords={lang: _split_list(v) for lang, v in meta.get("keywords", {}).items()
+                             if lang not in (None, "en")},
         topic=meta.get("topic", {}).get(None, "other"),
         order=int(meta.get("order", {}).get(None, "100")),
         params=tuple(_param(n, items, prefixes) for n, items in params),
@@ -250,7 +268,7 @@ def search(queries: Iterable[CannedQuery], text: str) -> list[CannedQuery]:
     hits = []
     for q in queries:
         hay = " ".join([q.name, q.topic, *q.titles.values(), *q.descriptions.values(),
-                        *q.keywords]).casefold()
+                        *q.all_keywords()]).casefold()
         if all(w in hay for w in words):
             hits.append(q)
     return hits

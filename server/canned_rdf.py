@@ -132,7 +132,9 @@ def query_triples(query: CannedQuery, ns: Namespaces) -> list[Triple]:
     out += [Triple(s, _n(RDFS + "label"), _lit(v, lang)) for lang, v in query.titles.items()]
     out += [Triple(s, _n(RDFS + "comment"), _lit(v, lang))
             for lang, v in query.descriptions.items()]
-    out += [Triple(s, _n(SCHEMA + "keywords"), _lit(k)) for k in query.keywords]
+    out += [Triple(s, _n(SCHEMA + "keywords"), _lit(k, "en")) for k in query.keywords]
+    out += [Triple(s, _n(SCHEMA + "keywords"), _lit(k, lang))
+            for lang, words in query.translated_keywords.items() for k in words]
     for param in query.params:
         out += _param_triples(query, iri, param, ns)
     return out

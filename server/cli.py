@@ -73,7 +73,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(line)
     print(coverage.summary(sources.Sources.load().data, sources.article_text()))
     checks = ("SHACL, HermiT consistency and inferences, quotations, coverage of the article, "
-              "identifiers, data checks")
+              "identifiers, data checks, the canned-query catalogue")
     print(f"{len(problems)} problem(s)" if problems else f"valid: {checks}")
     return 1 if problems else 0
 
@@ -143,6 +143,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .build import BuildError, build, is_stale
 
     settings = _settings(args)
+    try:  # before a build that may take a while, so a taken port is said at once
+        serve.check_port(args.host, args.port)
+    except serve.PortTaken:
+        return _port_taken(args)
     if is_stale(settings):
         print(f"building the store at {settings.store} ...", file=sys.stderr)
         try:
@@ -150,8 +154,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except BuildError as exc:
             print(f"k2d3 serve: {exc}", file=sys.stderr)
             return 1
-    serve.run(settings, host=args.host, port=args.port, debug=args.debug)
+    try:
+        serve.run(settings, host=args.host, port=args.port, debug=args.debug)
+    except serve.PortTaken:
+        return _port_taken(args)
     return 0
+
+
+def _port_taken(args: argparse.Namespace) -> int:
+    print(f"k2d3 serve: port {args.port} on {args.host} is already in use; pick another with "
+          f"--port (for example: k2d3 serve --port {args.port + 1})", file=sys.stderr)
+    return 1
 
 
 def parser() -> argparse.ArgumentParser:

@@ -43,6 +43,9 @@ class Settings:
     """Result rows (or triples) returned at most; more are cut and flagged (``K2D3_MAX_ROWS``)."""
     max_body_bytes: int = 10 * 1024 * 1024
     """Largest request body accepted (``K2D3_MAX_BODY_BYTES``)."""
+    max_request_line: int = 64 * 1024
+    """Longest request line (method, URL with its query string, version) accepted; a longer
+    one is answered 414, saying to send the query by POST (``K2D3_MAX_REQUEST_LINE``)."""
     read_copy_max_quads: int = 50_000
     """Answer reads from an in-memory copy of the store when it holds at most this many quads
     (per process, about 600 bytes and 10 µs to copy each, after every write); 0 reads the disk
@@ -60,9 +63,20 @@ class Settings:
     """Answer a keep-alive client's next request in the same thread when it arrives within this
     many milliseconds; 0 hands the connection back to the poller after every response
     (``K2D3_KEEPALIVE_INLINE_MS``)."""
+    client_timeout: float = 10.0
+    """Seconds a client has to send a request's head (from its first byte, or from connecting),
+    and the longest pause allowed in its body; a slower one gets 408 and is closed. The request
+    is read before a thread is given to it (``K2D3_CLIENT_TIMEOUT``)."""
+    heavy_queries: int = 2
+    """Client queries not yet known to be quick that a worker process runs at once; more are
+    answered 503 with Retry-After; 0 turns the bound off (``K2D3_HEAVY_QUERIES``)."""
     public_url: str | None = None
     """The server's own public address, when it differs from the request's
     (``K2D3_PUBLIC_URL``)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names a request's ``Host`` may give besides localhost, the bound address and the
+    public URL's host; ``.example.org`` admits its subdomains too, ``*`` any host
+    (``K2D3_ALLOWED_HOSTS``, space-separated; see ``server.hosts``)."""
 
     @property
     def ns(self) -> Namespaces:
@@ -84,7 +98,7 @@ def _coerce(name: str, raw: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     if name == "store":
         return Path(raw).expanduser()
-    if name == "federation_allow":
+    if name in {"federation_allow", "allowed_hosts"}:
         return tuple(raw.split())
     if kind == "bool":
         if raw.lower() in {"1", "true", "yes", "on"}:

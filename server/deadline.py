@@ -2,8 +2,10 @@
 
 ``Store.query`` cannot be cancelled, so :func:`with_deadline` runs the work on a reusable
 daemon thread and stops *waiting* at the deadline (raising QueryTimeout); the thread is
-abandoned. Under gunicorn the endpoint uses ``server.serve.Watchdog.run`` instead, which also
-frees the core by retiring the worker. Both have the :data:`Runner` shape.
+abandoned. That is only for the Flask test client and ``k2d3 serve --debug``: under gunicorn
+every request is watched as a whole and queries run through ``server.watchdog.Watchdog.
+evaluate``, which stops a runaway by retiring its worker process. Both have the
+:class:`Runner` shape.
 """
 
 from __future__ import annotations
@@ -11,12 +13,20 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import QueryTimeout
 
-#: Runs ``work`` within a deadline in seconds: :func:`with_deadline` or ``Watchdog.run``.
-Runner = Callable[[Callable[[], Any], float], Any]
+
+class Runner(Protocol):
+    """Runs ``work`` within ``timeout_s``: :func:`with_deadline` or ``Watchdog.evaluate``.
+
+    ``key`` (``admission.query_key``) marks a client's query, bound by the slots for heavy
+    queries unless known quick; ``writes`` marks an update. Only the watchdog uses them.
+    """
+
+    def __call__(self, work: Callable[[], Any], timeout_s: float, *, key: int | None = None,
+                 writes: bool = False) -> Any: ...
 
 
 
@@ -57,8 +67,10 @@ class _DaemonPool:
 _POOL = _DaemonPool()
 
 
-def with_deadline(work: Callable[[], Any], timeout_s: float) -> Any:
-    """Run ``work`` on a pool thread; return its value or raise its error or QueryTimeout."""
+def with_deadline(work: Callable[[], Any], timeout_s: float, *, key: int | None = None,
+                  writes: bool = False) -> Any:
+    """Run ``work`` on a pool thread; return its value or raise its error or QueryTimeout
+    (``key`` and ``writes`` are for the watchdog's :class:`Runner` and ignored here)."""
     box: dict[str, Any] = {}
     done = threading.Event()
 

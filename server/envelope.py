@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wsgi import get_path_info
 
-from . import metrics
+from . import hosts, metrics
+from .context import SETTINGS_KEY
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -94,6 +95,9 @@ class Envelope:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.inner = app.wsgi_app
+        settings = app.config.get(SETTINGS_KEY)  # None in an app made by hand, as in tests
+        self.hosts = hosts.own_names(getattr(settings, "public_url", None),
+                                     getattr(settings, "allowed_hosts", ()))
 
     def __call__(self, environ: dict[str, Any],
                  start_response: StartResponse) -> Iterable[bytes]:
@@ -114,18 +118,24 @@ class Envelope:
         query_string = environ.get("QUERY_STRING", "")
         if not query_string.isascii() and (problem := not_utf8(query_string)):
             return _bad_request(environ, respond, problem)
+        if problem := hosts.refusal(environ, self.hosts):
+            return _bad_request(environ, respond, problem)
         return self.inner(environ, respond)
 
     def observe(self, environ: dict[str, Any], status: int, seconds: float) -> None:
-        """Count and log one answered request."""
-        request = environ.get("werkzeug.request")
-        rule = getattr(request, "url_rule", None)
-        route = environ.get(ROUTE) or (rule.rule if rule is not None else "unmatched")
-        method = environ.get("REQUEST_METHOD", "GET")
-        metrics.for_app(self.app).observe(route, method, status, seconds,
-                                          timed_out=TIMED_OUT in environ)
-        path = request.path if request is not None else get_path_info(environ)
-        metrics.log_access(method, route, path, status, seconds, environ.get(QUERY_HASH))
+        observe(self.app, environ, status, seconds)
+
+
+def observe(app: Flask, environ: dict[str, Any], status: int, seconds: float) -> None:
+    """Count and log one answered request (also for the watchdog, which answers late ones)."""
+    request = environ.get("werkzeug.request")
+    rule = getattr(request, "url_rule", None)
+    route = environ.get(ROUTE) or (rule.rule if rule is not None else "unmatched")
+    method = environ.get("REQUEST_METHOD", "GET")
+    metrics.for_app(app).observe(route, method, status, seconds,
+                                 timed_out=TIMED_OUT in environ)
+    path = request.path if request is not None else get_path_info(environ)
+    metrics.log_access(method, route, path, status, seconds, environ.get(QUERY_HASH))
 
 
 def not_utf8(query_string: str) -> str | None:

@@ -35,7 +35,11 @@ _HTML_TEMPLATE = Environment(autoescape=True).from_string(_HTML)
 
 
 class K2D3Error(Exception):
-    """An expected failure with its HTTP status and a message for the client."""
+    """An expected failure with its HTTP status and a message for the client.
+
+    A ``status`` given to the constructor brings its standard title along (a 400 raised as a
+    plain ``K2D3Error`` was titled "Internal Server Error"), so the two always agree.
+    """
 
     status = 500
     title = "Internal Server Error"
@@ -44,8 +48,8 @@ class K2D3Error(Exception):
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        if status is not None:
-            self.status = status
+        if status is not None and status != self.status:
+            self.status, self.title = status, HTTPStatus(status).phrase
         self.headers = headers or {}
 
 
@@ -101,6 +105,28 @@ class UnsupportedMediaType(K2D3Error):
 
 class PreconditionFailed(K2D3Error):
     status, title = 412, "Precondition Failed"
+
+
+#: The starts and ends of pyoxigraph's messages (0.5) for a request that asks for something it
+#: cannot evaluate: an unknown function, a SERVICE name that is no IRI.
+_ENGINE_REFUSALS = (("The custom function ", "The variable encoding the service name"),
+                    (" is not a valid service name",))
+
+
+def refused_by_engine(exc: RuntimeError) -> BadRequest | None:
+    """A 400 for pyoxigraph's refusal of what the request asks (it names the function or the
+    service), or None when ``exc`` is something else (a storage failure stays a 500).
+
+    The recommendation makes an unknown function an evaluation error (an unbound value in a
+    ``BIND``, false in a ``FILTER``); pyoxigraph refuses the whole query instead, so the client
+    is told which function, rather than being answered 500.
+    """
+    message = str(exc)
+    starts, ends = _ENGINE_REFUSALS
+    if not (message.startswith(starts) or message.endswith(ends)):
+        return None
+    return BadRequest(f"{message[0].lower()}{message[1:]} by this endpoint (it has the "
+                      "functions of SPARQL 1.1 and the XSD casts)")
 
 
 class QueryTimeout(K2D3Error):

@@ -1,20 +1,26 @@
-"""The evidence map and the mechanism diagram, drawn as SVG on the server (no JavaScript).
+"""The evidence map and the mechanism diagram: their data, and where everything goes on the page.
 
 The evidence map puts outcomes (rows) against interventions (columns); each cell shows the
 direction of the effect the article reports, the certainty of the evidence and the number of
 evidence lines, and links to the claims behind it. The mechanism diagram draws the chain the
 article describes: vitamin -> protein -> calcium -> bone or vessel. Both read the graph with the
-SPARQL in :mod:`server.evidence_queries`; every text is escaped (``markupsafe``), so a label
-holding markup shows as text.
+SPARQL in :mod:`server.evidence_queries`.
+
+This module computes plain layouts (positions, the lines of each wrapped label, links); the
+SVG is written by the Jinja templates ``svg/evidence_map.svg`` and ``svg/mechanism.svg``, with
+autoescaping, so a label holding markup shows as text. Headers wrap onto as many lines as they
+need; the mechanism's edge labels are placed so that no two of them, and no label and box,
+overlap (:func:`place_labels`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import csv
+import io
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from markupsafe import Markup, escape
 from pyoxigraph import NamedNode, Store, Variable
 
 from . import labels
@@ -28,10 +34,14 @@ from .evidence_queries import (
     colour,
     symbol,
 )
+from .iris import linkable
 from .linked_data import local_path
 from .namespaces import Namespaces
 
-CELL_W, CELL_H, HEAD_W, HEAD_H = 180, 64, 250, 64
+AFFECTS = "https://w3id.org/k2d3/id/relation-affects"
+CELL_W, CELL_H, HEAD_W, LINE_H = 180, 82, 250, 16
+#: Characters a header line holds (CJK characters count double), and the most lines it takes.
+COLUMN_CHARS, ROW_CHARS, CELL_CHARS, MAX_LINES = 24, 32, 24, 6
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,9 @@ class Cell:
 
     outcome: str
     intervention: str
+    relation: str | None
+    """The claims' relation (``relation-affects``, ``relation-rarely-causes``...), or ``None``
+    when they differ."""
     direction: str | None
     """The claims' direction of effect, or ``None`` when they state none or disagree."""
     certainty: str | None
@@ -48,6 +61,15 @@ class Cell:
     """The strongest verdict among the cell's claims."""
     lines: int
     claims: int
+    populations: tuple[str, ...] = ()
+    """The populations the cell's claims are about (a claim about "people taking warfarin"
+    must not read as one about everyone)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "intervention": self.intervention,
+                "relation": self.relation, "direction": self.direction, "certainty": self.certainty,
+                "verdict": self.verdict, "lines": self.lines, "claims": self.claims,
+                "populations": list(self.populations)}
 
 
 def _rows(store: Store, query: str, subs: dict[str, Any] | None = None) -> list[dict[str, str]]:
@@ -79,120 +101,118 @@ def cells(store: Store, population: str | None = None) -> list[Cell]:
     out = []
     for (outcome, intervention), rows in sorted(groups.items()):
         directions = {r.get("direction") for r in rows}
+        relations = {r["relation"] for r in rows}
         out.append(Cell(
             outcome, intervention,
+            relation=relations.pop() if len(relations) == 1 else None,
             direction=directions.pop() if len(directions) == 1 else None,
             certainty=_first({r.get("certainty", "") for r in rows}, CERTAINTY_ORDER),
             verdict=_first({r.get("verdict", "") for r in rows}, VERDICT_ORDER),
             lines=len({r["line"] for r in rows if "line" in r}),
             claims=len({r["claim"] for r in rows}),
+            populations=tuple(sorted({r["about"] for r in rows if "about" in r})),
         ))
     return out
 
 
-def _text(x: float, y: float, content: str, cls: str = "", anchor: str = "start",
-          size: int = 13, weight: str = "normal") -> str:
-    return (f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" text-anchor="{anchor}" '
-            f'font-weight="{weight}" fill="#222"{f" class={cls!r}" if cls else ""}>'
-            f"{escape(content)}</text>")
+def width_of(text: str) -> int:
+    """How many Latin characters ``text`` takes up (CJK characters count double)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Split a label into at most two lines of about ``width`` characters (CJK counts double)."""
-    def size(s: str) -> int:
-        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+def wrap(text: str, width: int, max_lines: int = MAX_LINES) -> list[str]:
+    """``text`` cut into lines of about ``width`` characters, at spaces where there are some,
+    into at most ``max_lines`` lines (the last one ends with an ellipsis if cut)."""
+    lines: list[str] = []
+    rest = text.strip()
+    while rest and len(lines) < max_lines:
+        if width_of(rest) <= width:
+            lines.append(rest)
+            rest = ""
+            break
+        cut = len(rest)
+        while cut > 1 and width_of(rest[:cut]) > width:
+            cut -= 1
+        space = rest.rfind(" ", 0, cut + 1)
+        cut = space if space > width // 3 else cut
+        lines.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    if rest:
+        lines[-1] = lines[-1].rstrip() + "…"
+    return lines
 
-    if size(text) <= width:
-        return [text]
-    cut = len(text)
-    while cut > 1 and size(text[:cut]) > width:
-        cut -= 1
-    space = text.rfind(" ", 0, cut)
-    cut = space if space > width // 3 else cut
-    rest = text[cut:].strip()
-    return [text[:cut].strip(), rest if size(rest) <= width else rest[: max(1, width // 2)] + "…"]
 
-
-def _href(iri: str, ns: Namespaces, lang: str) -> str:
+def href(iri: str, ns: Namespaces, lang: str) -> str | None:
+    """The link for ``iri``: its page here, else the IRI if a page may link it (http or
+    https, :func:`server.iris.linkable`), else None (a ``javascript:`` IRI is no link)."""
     path = local_path(iri, ns) or iri
+    if not linkable(path):
+        return None
     return path + ("?lang=zh" if lang == "zh" and path.startswith("/") else "")
 
 
-def render_map(store: Store, grid: list[Cell], lang: str, ns: Namespaces,
-               claims_query: str = "claims-about") -> Markup:
-    """The evidence map as an ``<svg>`` element (titled, with a link in every cell)."""
+def map_layout(store: Store, grid: list[Cell], lang: str, ns: Namespaces,
+               words: dict[str, str], claims_query: str = "claims-about") -> dict[str, Any]:
+    """Everything ``svg/evidence_map.svg`` draws: headers (wrapped), cells, legend, size."""
     outcomes = sorted({c.outcome for c in grid})
     interventions = sorted({c.intervention for c in grid})
-    names = labels.labels(store, outcomes + interventions + [c.certainty or "" for c in grid
-                                                              if c.certainty]
-                          + [c.direction or "" for c in grid if c.direction], lang)
-    width = HEAD_W + CELL_W * max(1, len(interventions)) + 10
-    height = HEAD_H + CELL_H * max(1, len(outcomes)) + 40
-    title = "Evidence map" if lang == "en" else "证据图"
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="map-title">',
-           f'<title id="map-title">{escape(title)}</title>']
-    for j, iri in enumerate(interventions):
-        x = HEAD_W + j * CELL_W + CELL_W / 2
-        for k, line in enumerate(_wrap(names[iri], 26)):
-            out.append(_text(x, 18 + 16 * k, line, anchor="middle", weight="bold", size=12))
-    by_pair = {(c.outcome, c.intervention): c for c in grid}
+    iris = outcomes + interventions + [x for c in grid
+                                       for x in (c.certainty, c.direction, c.relation) if x]
+    iris += [p for c in grid for p in c.populations]
+    names = labels.labels(store, iris + VERDICT_ORDER, lang)
+    column_lines = [wrap(names[i], COLUMN_CHARS) for i in interventions]
+    columns = [{"x": HEAD_W + j * CELL_W + CELL_W / 2, "lines": lines, "href": href(i, ns, lang)}
+               for j, (i, lines) in enumerate(zip(interventions, column_lines, strict=True))]
+    head_h = 12 + LINE_H * max((len(lines) for lines in column_lines), default=1)
+    rows, by_pair = [], {(c.outcome, c.intervention): c for c in grid}
     for i, outcome in enumerate(outcomes):
-        y = HEAD_H + i * CELL_H
-        out.append(f'<a href="{escape(_href(outcome, ns, lang))}">')
-        for k, line in enumerate(_wrap(names[outcome], 34)):
-            out.append(_text(4, y + 26 + 16 * k, line, weight="bold", size=12))
-        out.append("</a>")
+        y = head_h + i * CELL_H
+        row_cells = []
         for j, intervention in enumerate(interventions):
             cell = by_pair.get((outcome, intervention))
-            out.append(_cell_svg(cell, HEAD_W + j * CELL_W, y, names, lang, claims_query))
-    out.append(_legend(store, lang, height - 22))
-    out.append("</svg>")
-    return Markup("".join(out))
-
-
-def _legend(store: Store, lang: str, y: float) -> str:
-    """Colour swatches for the verdicts, in a row under the map."""
-    names = labels.labels(store, VERDICT_ORDER, lang)
-    out, x = [], 4.0
+            row_cells.append(_cell(cell, HEAD_W + j * CELL_W, y, names, lang, words,
+                                   claims_query))
+        rows.append({"y": y, "lines": wrap(names[outcome], ROW_CHARS, CELL_H // LINE_H - 1),
+                     "href": href(outcome, ns, lang), "cells": row_cells})
+    width = HEAD_W + CELL_W * max(1, len(interventions)) + 10
+    height = head_h + CELL_H * max(1, len(outcomes)) + 40
+    legend, x = [], 4.0
     for verdict in VERDICT_ORDER:
-        out.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="14" height="14" fill="{colour(verdict)}" '
-                   'stroke="#888"/>')
-        out.append(_text(x + 18, y + 12, names[verdict], size=11))
-        x += 30 + 7 * len(names[verdict]) if names[verdict].isascii() else 30 + 12 * len(
-            names[verdict])
-    return "".join(out)
+        legend.append({"x": x, "colour": colour(verdict), "label": names[verdict]})
+        x += 30 + 7 * width_of(names[verdict])
+    return {"width": max(width, x + 10), "height": height, "columns": columns, "rows": rows,
+            "legend": legend, "legend_y": height - 22, "cell_w": CELL_W, "cell_h": CELL_H,
+            "title": words["map"]}
 
 
-def _cell_svg(cell: Cell | None, x: float, y: float, names: dict[str, str], lang: str,
-              claims_query: str) -> str:
+def _cell(cell: Cell | None, x: float, y: float, names: dict[str, str], lang: str,
+          words: dict[str, str], claims_query: str) -> dict[str, Any]:
     if cell is None:
-        return (f'<rect x="{x + 2}" y="{y + 2}" width="{CELL_W - 4}" height="{CELL_H - 4}" '
-                'fill="#f4f4f4" stroke="#ddd"/>')
-    direction = names[cell.direction] if cell.direction else (
-        "no direction stated" if lang == "en" else "未说明方向")
-    certainty = names.get(cell.certainty or "", "—")
-    unit = ("line" if cell.lines == 1 else "lines") if lang == "en" else "条证据线"
-    lines = f"{cell.lines} {unit}"
+        return {"x": x, "y": y, "empty": True}
+    direction = names[cell.direction] if cell.direction else words["map.no_direction"]
+    if cell.relation not in (None, AFFECTS):  # "rarely causes", "is associated with"...
+        direction = names[cell.relation] + (f" ({names[cell.direction]})" if cell.direction
+                                            else "")
+    certainty = words["map.certainty"].format(c=names.get(cell.certainty or "", "—"))
+    lines = words["map.line" if cell.lines == 1 else "map.lines"].format(n=cell.lines)
     args = {"outcome": cell.outcome, "intervention": cell.intervention}
     if lang == "zh":
         args["lang"] = "zh"
-    href = f"/queries/{claims_query}?{urlencode(args)}"
-    tip = f"{names.get(cell.outcome, '')} × {names.get(cell.intervention, '')}: " \
-          f"{direction}; {certainty}; {lines}"
-    return "".join([
-        f'<a href="{escape(href)}"><title>{escape(tip)}</title>',
-        f'<rect x="{x + 2}" y="{y + 2}" width="{CELL_W - 4}" height="{CELL_H - 4}" rx="4" '
-        f'fill="{colour(cell.verdict)}" stroke="#888"/>',
-        _text(x + 10, y + 22, f"{symbol(cell.direction)} {direction}", size=12, weight="bold"),
-        _text(x + 10, y + 39, certainty, size=12),
-        _text(x + 10, y + 55, lines, size=11),
-        "</a>",
-    ])
+    who = words["map.in"].format(p=", ".join(names.get(p, p) for p in cell.populations)) \
+        if cell.populations else ""
+    text = [f"{symbol(cell.direction)} {direction}", certainty, lines]
+    return {"x": x, "y": y, "empty": False, "fill": colour(cell.verdict),
+            "href": f"/queries/{claims_query}?{urlencode(args)}",
+            "tip": f"{names.get(cell.outcome, '')} × {names.get(cell.intervention, '')}: "
+                   + "; ".join([direction, certainty, lines] + ([who] if who else [])),
+            "text": text + (wrap(who, CELL_CHARS, 1) if who else [])}
 
 
 CALCIUM = "https://w3id.org/k2d3/id/calcium"
-BOX_W, BOX_H, GAP_X, GAP_Y = 180, 46, 90, 36
+BOX_W, BOX_H, GAP_Y = 180, 46, 40
+#: Each column's left edge: vitamins, proteins, calcium, sites. The gap before the sites is
+#: wide enough for the longest edge label ("inhibits calcium deposition in", 30 characters).
+COLUMN_X = (10, 10 + BOX_W + 120, 10 + 2 * BOX_W + 230, 10 + 3 * BOX_W + 470)
 ACTION_STYLE = {  # property -> (stroke colour, dash pattern)
     "https://w3id.org/k2d3/ontology#directsCalciumTo": ("#2e7d32", ""),
     "https://w3id.org/k2d3/ontology#inhibitsCalciumDepositionIn": ("#c62828", "6 4"),
@@ -209,13 +229,13 @@ def _mechanism_edges(rows: list[dict[str, str]]) -> list[tuple[str, str, str, st
         elif kind == "absorption":
             edges.append((source, CALCIUM, relation, "#555", ""))
         else:
-            colour, dash = ACTION_STYLE.get(relation, ("#555", ""))
-            edges.append((source, CALCIUM, "", colour, dash))
-            edges.append((CALCIUM, target, relation, colour, dash))
+            stroke, dash = ACTION_STYLE.get(relation, ("#555", ""))
+            edges.append((source, CALCIUM, "", stroke, dash))
+            edges.append((CALCIUM, target, relation, stroke, dash))
     return edges
 
 
-def _mechanism_layout(rows: list[dict[str, str]]) -> dict[str, tuple[int, float]]:
+def _mechanism_grid(rows: list[dict[str, str]]) -> dict[str, tuple[int, float]]:
     """Each node's (column, row): vitamin D above the proteins, each vitamin K level with the
     proteins it activates, calcium in the middle, the sites spread around it."""
     proteins = sorted({r["source"] for r in rows if r["kind"] == "action"})
@@ -235,45 +255,117 @@ def _mechanism_layout(rows: list[dict[str, str]]) -> dict[str, tuple[int, float]
     return {node: (col, row - top) for node, (col, row) in place.items()}
 
 
-def _edge_svg(x1: float, y1: float, x2: float, y2: float, label: str, colour: str,
-              dash: str) -> str:
-    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    out = (f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="{colour}" '
-           f'stroke-width="2"{dash_attr} marker-end="url(#arrow)"/>')
-    if label:
-        mx, my = x1 + (x2 - x1) * 0.6, y1 + (y2 - y1) * 0.6
-        width = 7 * len(label) if label.isascii() else 13 * len(label)
-        out += (f'<rect x="{mx - width / 2:.0f}" y="{my - 11:.0f}" width="{width}" height="15" '
-                f'fill="#fff" opacity="0.85"/>' + _text(mx, my, label, anchor="middle", size=11))
-    return out
+Box = tuple[float, float, float, float]
 
 
-def render_mechanism(store: Store, lang: str, ns: Namespaces) -> Markup:
-    """The mechanism as an ``<svg>``: vitamin, protein, calcium, tissue, linked by arrows."""
+#: Where along an edge a label may go (fractions of its length), in order of preference.
+LABEL_SPOTS = (0.5, 0.35, 0.65, 0.25, 0.75, 0.15, 0.85)
+
+
+@dataclass
+class Label:
+    text: str
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    box: Box = field(default=(0.0, 0.0, 0.0, 0.0))
+
+
+def _overlap_area(a: Box, b: Box) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def label_size(text: str) -> tuple[float, float]:
+    """A label's box at font size 11: about 6.2 px a Latin character (DejaVu Sans, Noto Sans
+    CJK's Latin), 11 px a CJK one, plus padding; measured in Chromium, rounded up."""
+    return 6.2 * width_of(text) + 10, 16.0
+
+
+def place_labels(labels_: list[Label], boxes: list[Box]) -> list[Label]:
+    """Put each edge's label at the first spot along the edge, or above or below it, where it
+    overlaps no box and no label placed before it; where every spot overlaps something, at the
+    spot that overlaps least."""
+    taken = list(boxes)
+    for label in labels_:
+        w, h = label_size(label.text)
+        spots = [(label.x1 + (label.x2 - label.x1) * t, label.y1 + (label.y2 - label.y1) * t
+                  + dy) for dy in (0, -18, 18, -36, 36) for t in LABEL_SPOTS]
+        best, best_area = (0.0, 0.0, 0.0, 0.0), float("inf")
+        for cx, cy in spots:
+            box = (cx - w / 2, cy - h + 4, cx + w / 2, cy + 4)
+            area = sum(_overlap_area(box, other) for other in taken)
+            if area < best_area:
+                best, best_area = box, area
+            if area == 0:
+                break
+        label.box = best
+        taken.append(best)
+    return labels_
+
+
+def mechanism_layout(store: Store, lang: str, ns: Namespaces,
+                     words: dict[str, str]) -> dict[str, Any]:
+    """Everything ``svg/mechanism.svg`` draws: boxes, arrows, labels placed apart, size."""
     rows = _rows(store, MECHANISM)
-    edges, layout = _mechanism_edges(rows), _mechanism_layout(rows)
-    names = labels.labels(store, list(layout) + [e[2] for e in edges if e[2]], lang)
-    pos = {node: (10 + col * (BOX_W + GAP_X), 20 + row * (BOX_H + GAP_Y))
-           for node, (col, row) in layout.items()}
-    height = 40 + BOX_H + max((y for _, y in pos.values()), default=0)
-    width = 20 + 4 * BOX_W + 3 * GAP_X
-    title = "Mechanism: vitamin, protein, calcium, tissue" if lang == "en" else \
-        "作用机制:维生素、蛋白质、钙、组织"
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
-           f'viewBox="0 0 {width} {height:.0f}" role="img" aria-labelledby="mech-title">',
-           f'<title id="mech-title">{escape(title)}</title>',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-           'markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10z" fill="#555"/></marker>'
-           "</defs>"]
+    edges, grid = _mechanism_edges(rows), _mechanism_grid(rows)
+    names = labels.labels(store, list(grid) + [e[2] for e in edges if e[2]], lang)
+    pos = {node: (COLUMN_X[col], 20 + row * (BOX_H + GAP_Y))
+           for node, (col, row) in grid.items()}
+    boxes: list[Box] = [(x, y, x + BOX_W, y + BOX_H) for x, y in pos.values()]
+    arrows, pending = [], []
     for source, target, relation, stroke, dash in edges:
         (x1, y1), (x2, y2) = pos[source], pos[target]
-        out.append(_edge_svg(x1 + BOX_W, y1 + BOX_H / 2, x2, y2 + BOX_H / 2,
-                             names.get(relation, "") if relation else "", stroke, dash))
-    for node, (x, y) in pos.items():
-        out.append(f'<a href="{escape(_href(node, ns, lang))}"><rect x="{x}" y="{y:.0f}" '
-                   f'width="{BOX_W}" height="{BOX_H}" rx="6" fill="#eef4fb" stroke="#4a78a8"/>')
-        for k, line in enumerate(_wrap(names[node], 26)):
-            out.append(_text(x + BOX_W / 2, y + 19 + 15 * k, line, anchor="middle", size=12))
-        out.append("</a>")
-    out.append("</svg>")
-    return Markup("".join(out))
+        start, end = (x1 + BOX_W, y1 + BOX_H / 2), (float(x2), y2 + BOX_H / 2)
+        arrows.append({"x1": start[0], "y1": start[1], "x2": end[0], "y2": end[1],
+                       "stroke": stroke, "dash": dash})
+        if relation:
+            pending.append(Label(names.get(relation, ""), *start, *end))
+    placed = place_labels(pending, boxes)
+    nodes = [{"x": x, "y": y, "href": href(node, ns, lang),
+              "lines": wrap(names[node], 26, 2)} for node, (x, y) in pos.items()]
+    height = 40 + BOX_H + max((y for _, y in pos.values()), default=0)
+    return {"width": COLUMN_X[-1] + BOX_W + 10, "height": height, "arrows": arrows,
+            "labels": [{"text": lb.text, "box": lb.box} for lb in placed], "nodes": nodes,
+            "box_w": BOX_W, "box_h": BOX_H, "title": words["mechanism.title"]}
+
+
+#: The columns of the map's data downloads (JSON objects have the same keys).
+DATA_COLUMNS = ("outcome", "outcomeLabel", "intervention", "interventionLabel", "relation",
+                "relationLabel", "direction",
+                "directionLabel", "certainty", "certaintyLabel", "verdict", "verdictLabel",
+                "lines", "claims", "populations", "populationLabels", "claimsPage")
+
+
+def cell_records(store: Store, grid: list[Cell], lang: str,
+                 claims_query: str = "claims-about") -> list[dict[str, Any]]:
+    """The cells as flat records (IRIs, their labels in ``lang``, counts, the claims page)."""
+    iris = [i for c in grid for i in (c.outcome, c.intervention, c.relation, c.direction,
+                                      c.certainty, c.verdict, *c.populations) if i]
+    names = labels.labels(store, iris, lang)
+    records = []
+    for cell in grid:
+        record: dict[str, Any] = cell.as_dict()
+        for key in ("outcome", "intervention", "relation", "direction", "certainty", "verdict"):
+            record[key + "Label"] = names.get(record[key]) if record[key] else None
+        record["populationLabels"] = [names.get(p, p) for p in cell.populations]
+        args = {"outcome": cell.outcome, "intervention": cell.intervention}
+        record["claimsPage"] = f"/queries/{claims_query}?{urlencode(args)}"
+        records.append({key: record[key] for key in DATA_COLUMNS})
+    return records
+
+
+def to_csv(records: list[dict[str, Any]]) -> str:
+    """The records as CSV (RFC 4180, CRLF line ends, empty for a missing value, a list's
+    members joined by " | ")."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=DATA_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({k: _csv_value(v) for k, v in r.items()} for r in records)
+    return out.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    return " | ".join(value) if isinstance(value, list) else value

@@ -23,13 +23,21 @@ SELECT DISTINCT ?population WHERE {
 #: One row per (claim, evidence line) for claims of an intervention on an outcome; ``?population``
 #: may be bound by substitution to keep only claims about it (or a subpopulation of it).
 CELLS = """
-SELECT ?outcome ?intervention ?claim ?direction ?verdict ?line ?certainty ?population WHERE {
-  ?claim a k2d3:Claim ; k2d3:subject ?intervention ; k2d3:object ?outcome .
+SELECT ?outcome ?intervention ?claim ?relation ?direction ?verdict ?line ?certainty ?about
+       ?population WHERE {  # ?population is projected: pyoxigraph substitutes only those
+  # Only claims about effects: "D3 supplements are popular for bone health" is no effect on
+  # bone health, and must not fill the cell (D3, bone health) with "supported".
+  VALUES ?relation { k2di:relation-affects k2di:relation-causes k2di:relation-rarely-causes
+                     k2di:relation-prevents k2di:relation-treats k2di:relation-associated-with
+                     k2di:relation-risk-factor-for }
+  ?claim a k2d3:Claim ; k2d3:subject ?intervention ; k2d3:predicate ?relation ;
+         k2d3:object ?outcome .
   ?intervention a/rdfs:subClassOf* k2d3:Intervention .
   ?outcome a/rdfs:subClassOf* k2d3:Outcome .
   OPTIONAL { ?claim k2d3:direction ?direction }
   OPTIONAL { ?claim k2d3:verdict ?verdict }
   OPTIONAL { ?claim k2d3:hasEvidenceLine ?line OPTIONAL { ?line k2d3:certainty ?certainty } }
+  OPTIONAL { ?claim k2d3:population ?about }
   # COALESCE, not !BOUND: pyoxigraph folds BOUND() of a substituted variable to false
   FILTER(COALESCE(?population, k2d3:any) = k2d3:any
          || EXISTS { ?claim k2d3:population ?population }

@@ -2,11 +2,13 @@
 
 ``Store.query`` has no timeout or cancel but releases the GIL while it works. By default
 :func:`run_query` evaluates in a daemon thread and waits at most ``timeout_s``; past it, it
-raises :class:`~server.errors.QueryTimeout` and the thread is abandoned. Under gunicorn the
-endpoint passes another ``runner`` instead: the query runs in the request's own thread, watched
-by one watchdog thread per process (``server.serve.Watchdog``), which saves a thread handoff
-per request. Freeing the core of a runaway query is the server's job (``server.serve`` retires
-the worker process that owns the thread; see its docstring).
+raises :class:`~server.errors.QueryTimeout` and the thread is abandoned (the Flask test client,
+``--debug``). Under gunicorn the views pass the worker's runner instead
+(``query_answer.runner_for``): the query runs in the request's own thread under the request's
+time limit, kept by one watchdog thread per process (``server.watchdog``), which also bounds
+heavy queries (``server.admission``: each query goes with a key of its text and dataset).
+Freeing the core of a runaway query is the server's job (``server.serve`` retires the worker
+process that owns the thread; see its docstring).
 
 SELECT solutions are written by pyoxigraph's own TSV serializer into a writer that keeps at most
 ``max_rows`` rows and stops the evaluation past them (``truncated`` says so); the TSV is
@@ -44,14 +46,22 @@ from pyoxigraph import (
 )
 
 from . import sparql_text
+from .admission import query_key
 from .deadline import Runner, with_deadline
-from .errors import BadGateway, FederationRefused, K2D3Error, QuerySyntaxError
+from .errors import (
+    BadGateway,
+    FederationRefused,
+    K2D3Error,
+    QuerySyntaxError,
+    refused_by_engine,
+)
 from .federation import FETCH_STOPPED, check_federation
 from .iris import to_iri
 from .negotiation import rdf_format, results_format
 from .sandbox import is_network_refusal
 from .snapshots import is_disk_full
 from .streaming import MarkCap, RowCap, RowCapFull, stream_writes
+from .triple_terms import check_writable
 
 #: Results up to this many rows are serialised in one piece; larger ones are streamed.
 STREAM_ABOVE = 2000
@@ -187,10 +197,16 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
                                body_type=media_type or "")
         return _collect(answer, max_rows)
 
+    key = query_key(query, union_default_graph, repr(default_graph), repr(named_graphs),
+                    repr(substitutions) if substitutions else None)
     try:
-        result: QueryResult = runner(work, timeout_s)
+        result: QueryResult = runner(work, timeout_s, key=key)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from None
+    except RuntimeError as exc:
+        if (refusal := refused_by_engine(exc)) is None:
+            raise
+        raise refusal from None
     except OSError as exc:
         if fetches:  # pyoxigraph reports a remote's failure (refused, 5xx, bad body) as OSError
             names = ", ".join(f"<{iri}>" for iri in dict.fromkeys(fetches))
@@ -241,7 +257,7 @@ def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (
         if timeout_s is None:
             store.update(text, base_iri=base_iri)
         else:
-            runner(lambda: store.update(text, base_iri=base_iri), timeout_s)
+            runner(lambda: store.update(text, base_iri=base_iri), timeout_s, writes=True)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc), kind="update") from None
     except OSError as exc:
@@ -251,7 +267,7 @@ def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (
             raise  # not the update's fault: ``store.writer`` makes it a StoreFull (507)
         raise K2D3Error(f"update failed: {exc}", status=400) from None
     except RuntimeError as exc:
-        raise K2D3Error(f"update failed: {exc}", status=400) from None
+        raise refused_by_engine(exc) or K2D3Error(f"update failed: {exc}", status=400) from None
 
 
 def _lenient_clear(update: str) -> str:
@@ -309,6 +325,7 @@ def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
         if fmt is None:
             raise ValueError(f"{media_type} is not an RDF format")
         triples: Iterable[Triple] = result.triples
+        check_writable(result.triples, fmt)
         prefixes = result.prefixes or None
         if len(result.triples) <= STREAM_ABOVE:
             return [rdf_serialize(triples, format=fmt, prefixes=prefixes) or b""]

@@ -19,15 +19,21 @@ _KEYWORD_TEXT = (
 )
 KEYWORDS = tuple(_KEYWORD_TEXT.split())  # endpoint engineer: fixed a broken import
 
+#: One alternative per class, each matching in time linear in what it consumes: the quantifiers
+#: are possessive, a string not closed runs to the end of its line, and a run of name
+#: characters that is no prefixed name, keyword or number is consumed whole (``w``, left plain)
+#: rather than tried again from each of its characters (which took quadratic time).
 _TOKEN = re.compile(
-    r"(?P<c>#[^\n]*)"
-    r"|(?P<s>\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*')"
-    r"|(?P<i><[^<>\"{}|^`\\\s]*>)"
-    r"|(?P<v>[?$][A-Za-z_][\w]*)"
-    r"|(?P<p>[A-Za-z][\w.-]*:[\w.:%-]*|:[\w.:%-]+)"
+    r"(?P<c>#[^\n]*+)"
+    r"|(?P<s>\"\"\"(?:[^\"]++|\"(?!\"\"))*+\"\"\"|'''(?:[^']++|'(?!''))*+'''"
+    r"|\"(?:[^\"\\\n]++|\\.?)*+(?:\"|$)|'(?:[^'\\\n]++|\\.?)*+(?:'|$))"
+    r"|(?P<i><[^<>\"{}|^`\\\s]*+>)"
+    r"|(?P<v>[?$][A-Za-z_]\w*+)"
+    r"|(?P<p>[A-Za-z][\w.-]*+:[\w.:%-]*+|:[\w.:%-]++)"
     r"|(?P<k>\b(?:" + "|".join(KEYWORDS) + r")\b)"
-    r"|(?P<n>\b\d+(?:\.\d+)?\b)",
-    re.IGNORECASE,
+    r"|(?P<n>\b\d++(?:\.\d++)?\b)"
+    r"|(?P<w>[\w.-]++)",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
@@ -36,8 +42,10 @@ def highlight(text: str) -> Markup:
     out: list[str] = []
     pos = 0
     for match in _TOKEN.finditer(text):
-        out.append(str(escape(text[pos:match.start()])))
         kind = match.lastgroup or ""
+        if kind == "w":
+            continue
+        out.append(str(escape(text[pos:match.start()])))
         out.append(f'<span class="hl-{kind}">{escape(match.group())}</span>')
         pos = match.end()
     out.append(str(escape(text[pos:])))

@@ -60,6 +60,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dumps.sha256": "SHA-256", "dumps.none": "No dumps were written for this store.",
         "label": "Label", "iri": "IRI", "value": "Value", "property": "Property",
         "nav.search": "Search", "search.title": "Search the graph",
+        "api.title": "The HTTP API", "api.lead": "Every route, its parameters, formats and "
+        "statuses, generated from the routes; the same in OpenAPI 3.1:",
+        "api.parameters": "Parameters", "api.required": "required", "api.body": "Request body",
+        "api.responses": "Responses",
         "search.label": "Names of vitamins, conditions, claims, queries… (English or Chinese)",
         "search.button": "Search", "search.queries": "Canned queries",
         "search.resources": "In the graph", "search.none": "Nothing found.",
@@ -107,6 +111,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dumps.none": "这个存储没有生成数据下载文件。", "label": "标签", "iri": "IRI",
         "value": "值", "property": "属性",
         "nav.search": "搜索", "search.title": "搜索图谱",
+        "api.title": "HTTP 接口", "api.lead": "每个路由及其参数、格式和状态码,均由路由生成;"
+        "OpenAPI 3.1 版本见:", "api.parameters": "参数", "api.required": "必填",
+        "api.body": "请求体", "api.responses": "响应",
         "search.label": "维生素、病症、论断、查询等的名称(中文或英文)", "search.button": "搜索",
         "search.queries": "预设查询", "search.resources": "图谱中", "search.none": "没有找到。",
         "claim.status": "谁这样说,以及文章的结论",
@@ -117,6 +124,81 @@ MESSAGES: dict[str, dict[str, str]] = {
         "claim.hedge": "限定语", "claim.gaps": "文章指出缺失的证据",
     },
 }
+
+#: The ontology page's and the query editor's strings, in a block of their own. The editor's
+#: ``editor.js.*`` strings travel to its script in the page's JSON configuration; ``{name}``
+#: marks a value the script fills in.
+_ONTOLOGY_AND_EDITOR: dict[str, dict[str, str]] = {
+    "en": {
+        "ontology.namespaces": "Namespaces", "ontology.prefix": "Prefix",
+        "ontology.defined": "defined", "ontology.licence": "Licence",
+        "ontology.untranslated": "Not yet translated: shown in its original language",
+        "editor.title": "SPARQL query editor", "editor.endpoint": "Endpoint",
+        "editor.limits": "at most {rows} rows and {seconds} s per query",
+        "editor.service_description": "service description", "editor.examples": "Examples",
+        "editor.examples_filter": "Filter the examples",
+        "editor.examples_none": "No example matches.",
+        "editor.examples_empty": "No canned queries are stored yet.",
+        "editor.noscript": "The editor needs JavaScript; you can also send queries with",
+        "editor.js.prefix_undeclared": "The prefix {prefix}: is used but not declared (line "
+        "{line}, column {column}). Add this line at the top of the query:",
+        "editor.js.prefix_unknown": "k2d3 does not know the namespace of {prefix}:; write its "
+        "IRI between the angle brackets.",
+        "editor.js.add_prefix": "Add this line",
+        "editor.js.keyword_suggest": "{word} (line {line}, column {column}) is not a SPARQL "
+        "keyword; did you mean {suggestion}?",
+        "editor.js.keyword_unknown": "{word} (line {line}, column {column}) is not a SPARQL "
+        "keyword or function: a variable starts with ?, a prefixed name has a colon "
+        "(prefix:name).",
+        "editor.js.string_unclosed": "The string that starts at line {line}, column {column} "
+        "is not closed: end it with {quote} on the same line.",
+        "editor.js.syntax": "The query has a syntax error at line {line}, column {column}.",
+        "editor.js.expected": "The parser expected {expected} there.",
+        "editor.js.name_char": "a name", "editor.js.or": " or ",
+        "editor.js.show": "Show in the query", "editor.js.endpoint_said": "The endpoint's message",
+        "editor.js.error_status": "The endpoint answered {status}.",
+        "editor.js.no_response": "The endpoint did not answer: is the server running?",
+        "editor.js.term_suggest": "{term} is not a term of the ontology; did you mean "
+        "{suggestion}?",
+        "editor.js.term_unknown": "{term} is not a term of the ontology.",
+        "editor.js.term_empty": "That may be why the answer is empty.",
+        "editor.js.ontology": "The ontology's terms",
+    },
+    "zh": {
+        "ontology.namespaces": "命名空间", "ontology.prefix": "前缀",
+        "ontology.defined": "定义类", "ontology.licence": "许可协议",
+        "ontology.untranslated": "尚无中文定义，显示英文原文",
+        "editor.title": "SPARQL 查询编辑器", "editor.endpoint": "端点",
+        "editor.limits": "每个查询最多 {rows} 行、{seconds} 秒",
+        "editor.service_description": "服务描述", "editor.examples": "示例查询",
+        "editor.examples_filter": "筛选示例", "editor.examples_none": "没有匹配的示例。",
+        "editor.examples_empty": "尚未存储预设查询。",
+        "editor.noscript": "编辑器需要 JavaScript；也可以这样发送查询：",
+        "editor.js.prefix_undeclared": "前缀 {prefix}: 已使用但未声明（第 {line} 行第 {column} "
+        "列）。请在查询开头加上这一行：",
+        "editor.js.prefix_unknown": "k2d3 不知道 {prefix}: 的命名空间；"
+        "请在尖括号之间写上它的 IRI。",
+        "editor.js.add_prefix": "添加这一行",
+        "editor.js.keyword_suggest": "{word}（第 {line} 行第 {column} 列）不是 SPARQL 关键字；"
+        "是不是想写 {suggestion}？",
+        "editor.js.keyword_unknown": "{word}（第 {line} 行第 {column} 列）不是 SPARQL 关键字或"
+        "函数：变量以 ? 开头，带前缀的名称含有冒号（前缀:名称）。",
+        "editor.js.string_unclosed": "从第 {line} 行第 {column} 列开始的字符串没有结束："
+        "请在同一行用 {quote} 结束它。",
+        "editor.js.syntax": "查询在第 {line} 行第 {column} 列有语法错误。",
+        "editor.js.expected": "此处应为 {expected}。",
+        "editor.js.name_char": "名称", "editor.js.or": " 或 ",
+        "editor.js.show": "在查询中显示", "editor.js.endpoint_said": "端点返回的原始消息",
+        "editor.js.error_status": "端点返回 {status}。",
+        "editor.js.no_response": "端点没有响应：服务器在运行吗？",
+        "editor.js.term_suggest": "{term} 不是本体中的术语；是不是想写 {suggestion}？",
+        "editor.js.term_unknown": "{term} 不是本体中的术语。",
+        "editor.js.term_empty": "这可能是结果为空的原因。",
+        "editor.js.ontology": "本体中的术语",
+    },
+}
+for _lang, _strings in _ONTOLOGY_AND_EDITOR.items():
+    MESSAGES[_lang].update(_strings)
 
 
 def _accept_language(header: str | None) -> str | None:

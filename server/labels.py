@@ -36,7 +36,7 @@ PREFIXES = {
     "oa": "http://www.w3.org/ns/oa#",
     "void": "http://rdfs.org/ns/void#",
     "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "schema": "http://schema.org/",
+    "schema": "https://schema.org/",
     "vann": "http://purl.org/vocab/vann/",
     "biolink": "https://w3id.org/biolink/vocab/",
     "mesh": "http://id.nlm.nih.gov/mesh/",

@@ -32,6 +32,7 @@ from .iris import InvalidIri, to_iri
 from .labels import prefixes
 from .namespaces import Namespaces
 from .negotiation import content_type, negotiate, rdf_format
+from .triple_terms import check_writable
 
 _SAFE = "/:@!$&'()*+,;=-._~%"
 OWL_VERSION_IRI = NamedNode("http://www.w3.org/2002/07/owl#versionIRI")
@@ -204,6 +205,7 @@ def rdf_response(triples: list[Triple], media_type: str, path: str) -> Response:
     if fmt is None:
         raise ValueError(f"not an RDF media type: {media_type}")
     ns = context.settings().ns
+    check_writable(triples, fmt)
     body = serialize(triples, format=fmt, prefixes=prefixes(ns))
     response = Response(body, content_type=content_type(media_type, graph=True))
     return negotiation_headers(response, path, media_type)

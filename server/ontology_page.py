@@ -1,10 +1,13 @@
 """The ontology's documentation (pyLODE/Widoco-style), computed from the ontology graph.
 
-Every class and property declared in the ontology graph gets a section whose anchor is its
-fragment (``ontology#Claim`` -> ``#Claim``; external terms the ontology declares get ``#x-...``):
-labels in English and Chinese, definition, super/sub terms, equivalent classes and restrictions
-written in Manchester-like syntax, domain and range, "in domain of"/"in range of", instances
-(from the whole store) and alignments to external vocabularies.
+The page opens with the namespaces the ontology uses (prefix, IRI) and its metadata (the
+licence named, not only linked). Every class and property declared in the ontology graph gets a
+section whose anchor is its fragment (``ontology#Claim`` -> ``#Claim``; external terms the
+ontology declares get ``#x-...``): labels in English and Chinese, the definition in the page's
+language (else the English one, marked as English), super/sub terms, equivalent classes and
+restrictions written in Manchester-like syntax, domain and range, "in domain of"/"in range of",
+instances (from the whole store) and alignments to external vocabularies. The class tree places
+defined classes under their parents (see ``class_tree``).
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Store
 
-from . import labels
+from . import class_tree, labels
 from .namespaces import Namespaces
 from .resource_page import MATCH_PROPERTIES, Terms
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = labels.RDFS
 OWL = "http://www.w3.org/2002/07/owl#"
+DCTERMS = labels.DCTERMS
 CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 PROPERTY_KINDS = {"object_properties": OWL + "ObjectProperty",
                   "datatype_properties": OWL + "DatatypeProperty",
@@ -34,6 +38,19 @@ RESTRICTION_WORDS = {"someValuesFrom": "some", "allValuesFrom": "only", "hasValu
                      "minQualifiedCardinality": "min", "maxQualifiedCardinality": "max",
                      "qualifiedCardinality": "exactly", "hasSelf": "Self"}
 MAX_INSTANCES = 100
+_CC_LICENCE = re.compile(r"^https?://creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/"
+                         r"([0-9.]+)/?$")
+
+
+def licence_name(iri: str) -> str | None:
+    """The short name of a Creative Commons licence IRI (``CC BY 4.0``, ``CC0 1.0``), else None."""
+    match = _CC_LICENCE.match(iri)
+    if not match:
+        return None
+    kind, code, version = match.groups()
+    if kind == "publicdomain":
+        return f"CC0 {version}" if code == "zero" else f"Public Domain Mark {version}"
+    return f"CC {code.upper()} {version}"
 
 
 def anchor(iri: str, ns: Namespaces) -> str:
@@ -145,9 +162,10 @@ class Doc:
 
     def _common(self, iri: str) -> dict[str, Any]:
         node = NamedNode(iri)
-        return {"iri": iri, "anchor": anchor(iri, self.ns), "curie": labels.short_name(iri),
+        return {"iri": iri, "anchor": anchor(iri, self.ns),
+                "curie": labels.short_name(iri, labels.prefixes(self.ns)),
                 "label": self.terms.label(iri), "labels": self.labels_by_lang(iri),
-                "definition": labels.definition(self.store, iri, self.lang),
+                "definition": self.definition(iri),
                 "external": not iri.startswith(self.ns.vocab),
                 "alignments": self.alignments(iri),
                 "disjoint": [self.expr(o) for o in self.objects(node, OWL + "disjointWith")]}
@@ -183,41 +201,84 @@ class Doc:
             "inverse": [self.expr(o) for o in inverse],
         }
 
-    def hierarchy(self) -> list[dict[str, Any]]:
-        """The named-class tree (a class with several parents appears under each)."""
-        known = set(self.classes)
-        children: dict[str, list[str]] = {}
-        has_parent = set()
+    def parents(self) -> dict[str, set[str]]:
+        """Named superclasses of each class: asserted, from the named members of an
+        ``owl:equivalentClass`` intersection (a defined class), and inferred by the reasoner."""
+        known, sub = set(self.classes), NamedNode(RDFS + "subClassOf")
+        graphs = (self.graph, NamedNode(self.ns.graph("inferred")))
+        found: dict[str, set[str]] = {}
         for iri in self.classes:
-            for parent in self.objects(NamedNode(iri), RDFS + "subClassOf"):
-                if isinstance(parent, NamedNode) and parent.value in known:
-                    children.setdefault(parent.value, []).append(iri)
-                    has_parent.add(iri)
+            node, ps = NamedNode(iri), set()
+            for graph in graphs:
+                ps |= {q.object.value for q in self.store.quads_for_pattern(node, sub, None, graph)
+                       if isinstance(q.object, NamedNode)}
+            for expression in self.objects(node, OWL + "equivalentClass"):
+                if isinstance(expression, BlankNode):
+                    for head in self.objects(expression, OWL + "intersectionOf"):
+                        ps |= {m.value for m in self.rdf_list(head) if isinstance(m, NamedNode)}
+            found[iri] = ps & known
+        return found
 
-        def node(iri: str, seen: frozenset[str]) -> dict[str, Any]:
-            kids = [] if iri in seen else children.get(iri, [])
-            return {"term": self.terms.iri(iri),
-                    "children": sorted((node(k, seen | {iri}) for k in kids),
-                                       key=lambda n: n["term"]["label"].lower())}
+    def defined(self) -> set[str]:
+        """The defined classes: those equivalent to a class expression."""
+        return {c for c in self.classes if any(isinstance(o, BlankNode) for o in self.objects(
+            NamedNode(c), OWL + "equivalentClass"))}
 
-        roots = [node(i, frozenset()) for i in self.classes if i not in has_parent]
-        return sorted(roots, key=lambda n: n["term"]["label"].lower())
+    def hierarchy(self) -> list[dict[str, Any]]:
+        """The named-class tree; each node shows its label, CURIE and whether it is defined."""
+        defined, table = self.defined(), labels.prefixes(self.ns)
+
+        def view(iri: str) -> dict[str, Any]:
+            return self.terms.iri(iri) | {"curie": labels.short_name(iri, table),
+                                          "defined": iri in defined}
+
+        return class_tree.forest(self.classes, class_tree.direct_parents(self.parents()), view,
+                                 lambda n: n["term"]["label"].lower())
+
+    def namespaces(self) -> list[dict[str, str]]:
+        """The prefixes (from the one table, ``labels.prefixes``) of the namespaces whose IRIs
+        the ontology graph uses: k2d3's own first, then the others by prefix."""
+        iris = {t.value for q in self.store.quads_for_pattern(None, None, None, self.graph)
+                for t in (q.subject, q.predicate, q.object) if isinstance(t, NamedNode)}
+        used = [(prefix, ns) for prefix, ns in labels.prefixes(self.ns).items()
+                if any(i.startswith(ns) and len(i) > len(ns) for i in iris)]
+        used.sort(key=lambda pair: (not pair[1].startswith(self.ns.base), pair[0]))
+        return [{"prefix": prefix, "iri": ns} for prefix, ns in used]
+
+    def definition(self, iri: str) -> dict[str, Any] | None:
+        """The definition in the page's language, else the English one; ``lang`` is the
+        literal's tag and ``fallback`` says it is not in the page's language."""
+        best = labels.pick_literal(labels.literals(self.store, iri, labels.DEFINITION_PROPERTIES),
+                                   self.lang)
+        if best is None:
+            return None
+        tag = best.language or ""
+        return {"text": best.value, "lang": tag,
+                "fallback": bool(tag) and not labels.lang_matches(tag, self.lang)}
 
     def metadata(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        rows = [(self.terms.iri(q.predicate.value), self.terms.term(q.object))
-                for q in self.store.quads_for_pattern(NamedNode(self.ns.ontology), None, None,
-                                                      self.graph)]
+        """The ontology's own statements; a licence IRI without a label shows its name."""
+        rows = []
+        for q in self.store.quads_for_pattern(NamedNode(self.ns.ontology), None, None,
+                                              self.graph):
+            value = self.terms.term(q.object)
+            if q.predicate.value == DCTERMS + "license" and isinstance(q.object, NamedNode) \
+                    and not labels.has_label(self.store, q.object.value):
+                value["label"] = licence_name(q.object.value) or value["label"]
+            rows.append((self.terms.iri(q.predicate.value), value))
         return sorted(rows, key=lambda r: r[0]["label"].lower())
 
 
 def build(store: Store, ns: Namespaces, lang: str) -> dict[str, Any]:
     """The page model of the ontology page."""
     doc = Doc(store, ns, lang)
+    metadata = doc.metadata()
     by_label = lambda s: (s["external"], s["label"].lower())  # noqa: E731
     return {
         "iri": ns.ontology, "label": labels.label(store, ns.ontology, lang),
-        "definition": labels.definition(store, ns.ontology, lang),
-        "metadata": doc.metadata(),
+        "definition": doc.definition(ns.ontology),
+        "namespaces": doc.namespaces(), "metadata": metadata,
+        "licence": next((v for p, v in metadata if p["iri"] == DCTERMS + "license"), None),
         "classes": sorted((doc.class_section(c) for c in doc.classes), key=by_label),
         "properties": {kind: sorted((doc.property_section(p) for p in iris), key=by_label)
                        for kind, iris in doc.properties.items() if iris},

@@ -15,19 +15,16 @@ execute -> serialise.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from . import execute, metrics, sparql_text
+from . import execute, sparql_text
 from .conditional import etag_matches
 from .config import Settings
 from .context import WATCHDOG_KEY
 from .deadline import Runner, with_deadline
-from .envelope import QUERY_HASH, STARTED
-from .errors import BadRequest, NotAcceptable, QueryTimeout, raw_error_response, send_and_close
+from .errors import BadRequest, NotAcceptable
 from .negotiation import GRAPH_TYPES, SELECT_TYPES, content_type, negotiate
 from .protocol import SparqlRequest
 from .store import StoreReader
@@ -136,21 +133,11 @@ def _for_kind(kind: str, media_type: str, accept: str | None, format_param: str 
 
 
 def runner_for(app: Any, environ: dict[str, Any], timeout: float) -> Runner:
-    """How to run a query of this request: under gunicorn, in the request's own thread,
-    watched by the worker's watchdog (see ``server.serve``); elsewhere in a thread of its own."""
+    """How to run a query of this request: under gunicorn, in the request's own thread under
+    its time limit and the bound on heavy queries (``server.watchdog``); elsewhere in a thread
+    of its own (``server.deadline``). ``timeout`` is passed again when the runner is called."""
     watchdog = app.extensions.get(WATCHDOG_KEY)
     if watchdog is None or "gunicorn.socket" not in environ:
         return with_deadline
-    late = partial(_answer_late, metrics.for_app(app), environ, timeout)
-    return partial(watchdog.run, answer=late)
-
-
-def _answer_late(found: metrics.Metrics, env: dict[str, Any], timeout: float) -> None:
-    """What the watchdog does for a request past its deadline: answer 503, count, log."""
-    method, path = env.get("REQUEST_METHOD", "GET"), env.get("PATH_INFO", ENDPOINT_PATH)
-    err = QueryTimeout(timeout)
-    send_and_close(env["gunicorn.socket"],
-                   raw_error_response(env.get("HTTP_ACCEPT"), err, head=method == "HEAD"))
-    seconds = time.perf_counter() - env[STARTED]
-    found.observe(ENDPOINT_PATH, method, err.status, seconds, timed_out=True)
-    metrics.log_access(method, ENDPOINT_PATH, path, err.status, seconds, env.get(QUERY_HASH))
+    runner: Runner = watchdog.evaluate
+    return runner

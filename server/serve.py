@@ -1,20 +1,26 @@
 """``k2d3 serve``: gunicorn over the embedded store; Flask's server for --debug.
 
 Sizing for a 2-core machine: ``settings.workers`` processes (default 2) x ``settings.threads``
-threads, gunicorn's ``gthread`` worker extended by ``server.worker.K2D3Worker`` (idle keep-alive
-connections wait in the poller, not in a thread; accepting is balanced across the workers), a
-deep listen backlog and a generous ``worker_connections`` so 32 concurrent clients
-queue instead of being refused. pyoxigraph releases the GIL while it evaluates, so threads
-overlap query work; processes overlap the Python around it.
+threads, gunicorn's ``gthread`` worker extended by ``server.worker.K2D3Worker`` (a request is
+read in the poller before a thread is given to it; idle keep-alive connections wait in the
+poller, not in a thread; accepting is balanced across the workers), a deep listen backlog and
+a generous ``worker_connections`` so 32 concurrent clients queue instead of being refused.
+pyoxigraph releases the GIL while it evaluates, so threads overlap query work; processes
+overlap the Python around it.
 
-Timeouts that free the core: ``Store.query`` cannot be cancelled. A query runs in the request's
-own thread under the worker's one :class:`Watchdog` thread; at the deadline the watchdog writes
-the 503 straight onto the client's socket (``environ["gunicorn.socket"]``) and the worker process
-then *retires*: it sends itself SIGTERM (gunicorn's graceful stop: no new connections, in-flight
-requests may finish within ``graceful_timeout``), a timer ``os._exit``\\ s it if it lingers, and
-the arbiter forks a fresh worker while the other workers keep answering. So the runaway
-evaluation dies with its process shortly after the deadline (within ``RETIRE_GRACE_S``).
-Outside gunicorn (tests, ``--debug``) queries run on ``deadline.with_deadline``'s thread pool.
+Time limits that free the core: ``Store.query`` cannot be cancelled. Every request runs in its
+own thread under the worker's one watchdog (``server.watchdog``, installed here): at the
+deadline the watchdog writes the 503 straight onto the client's socket, and if the request's
+thread is still busy a moment later (a runaway evaluation) the worker process *retires*
+(:func:`retire`): it stops accepting at once, finishes what it holds within
+``RETIRE_GRACE_S`` (anything still unanswered then, queued or running, is answered ``503`` with
+``Retry-After``, never cut off), and exits; the arbiter forks a fresh worker while the others
+keep answering. Retirements are rationed (``balance.Board.may_retire``): one worker at a time,
+and at most one every ``RETIRE_EVERY_S`` across the server, so clients that keep sending
+runaway queries cannot keep the workers restarting; meanwhile their stuck queries keep their
+slots for heavy queries (``server.admission``), so further unknown queries get an immediate
+503 while quick ones are answered. Updates holding the writer lock are not rationed in time.
+A worker starts in about 0.3 s here (``create_app`` 0.15 s and its first query).
 
 With federation off, each worker cuts itself off the network when it starts (``server.sandbox``):
 a ``SERVICE`` or ``LOAD`` the text check missed then fails instead of fetching.
@@ -25,113 +31,72 @@ exits or retires.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from . import create_app, metrics, sandbox
+from . import create_app, metrics, request_line, sandbox
+from .admission import QuickTable, Slots
 from .balance import Board
 from .config import Settings
-from .context import ON_TIMEOUT_KEY, SANDBOXED_KEY, WATCHDOG_KEY
-from .errors import QueryAbandoned
+from .context import SANDBOXED_KEY, WATCHDOG_KEY
+from .watchdog import Watchdog
 
 log = logging.getLogger("k2d3.serve")
 
 #: Seconds a retiring worker gets to finish its other in-flight requests.
 RETIRE_GRACE_S = 3.0
+#: Retirements across the server are at least this many seconds apart (unless urgent).
+RETIRE_EVERY_S = 5.0
 #: Stack size of request threads (virtual memory; pages are only used when touched).
 THREAD_STACK_BYTES = 64 * 1024 * 1024
-#: How often the watchdog looks for overdue queries (so a 503 is at most this late).
-WATCH_EVERY_S = 0.05
+
+__all__ = ["Watchdog", "gunicorn_options", "retire", "run"]
 
 
-class Watchdog:
-    """One thread per worker process that answers overdue queries and retires the worker.
+def retire(worker: Any, app: Flask, urgent: bool = False) -> bool:
+    """Retire this worker process if the board allows it now; whether it is retiring.
 
-    :meth:`run` evaluates in the caller's thread; registering and clearing its deadline is a
-    dictionary update under a lock, so a request pays no thread handoff. Whichever of the
-    request and the watchdog takes the entry first decides: the request returns its answer,
-    or the watchdog calls ``answer`` (which writes the 503 on the socket) and ``on_expiry``.
+    Stops accepting at once (graceful SIGTERM: gunicorn's loop ends, then the worker answers
+    or finishes what it holds, see ``K2D3Worker.run``); a timer exits the process if that
+    lingers. ``urgent``: a stuck thread holds the writer lock, so do not wait for the interval.
     """
-
-    def __init__(self, on_expiry: Callable[[], None]) -> None:
-        self._on_expiry = on_expiry
-        self._lock = threading.Lock()
-        self._due: dict[int, tuple[float, Callable[[], None]]] = {}
-        self._thread: threading.Thread | None = None
-
-    def run(self, work: Callable[[], Any], timeout_s: float, *,
-            answer: Callable[[], None]) -> Any:
-        """Return ``work()``; raise QueryAbandoned if the watchdog answered meanwhile."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="k2d3-watchdog", daemon=True)
-            self._thread.start()
-        key = threading.get_ident()
-        with self._lock:
-            self._due[key] = (time.monotonic() + timeout_s, answer)
-        try:
-            value = work()
-        except BaseException:
-            if self._clear(key):
-                raise
-            raise QueryAbandoned(timeout_s) from None
-        if not self._clear(key):
-            raise QueryAbandoned(timeout_s)
-        return value
-
-    def _clear(self, key: int) -> bool:
-        """Drop the request's deadline; False when the watchdog has taken it already."""
-        with self._lock:
-            return self._due.pop(key, None) is not None
-
-    def _loop(self) -> None:
-        while True:
-            time.sleep(WATCH_EVERY_S)
-            now = time.monotonic()
-            with self._lock:
-                late = [key for key, (deadline, _) in self._due.items() if deadline <= now]
-                answers = [self._due.pop(key)[1] for key in late]
-            for answer in answers:
-                try:
-                    answer()
-                except Exception:  # a bug: log it, but keep watching the other requests
-                    log.exception("the watchdog could not answer a timed-out request")
-            if answers:
-                self._on_expiry()
-
-
-def retire(worker: Any, app: Flask) -> None:
-    """Stop this worker process soon: graceful SIGTERM now, a hard exit after the grace."""
     if getattr(worker, "k2d3_retiring", False):
-        return
+        return True
+    board, slot = getattr(worker.app, "board", None), getattr(worker, "k2d3_slot", None)
+    workers = getattr(getattr(worker.app, "settings", None), "workers", 1)
+    if board is not None and slot is not None and not board.may_retire(
+            slot, workers, RETIRE_EVERY_S, urgent=urgent):
+        return False
     worker.k2d3_retiring = True
-    log.warning("worker %s retires: a query ran past its deadline", os.getpid())
-    metrics.flush_access_log()
-    found = app.extensions.get("k2d3_metrics")
-    if found is not None:
-        found.dump()
-
-    def hard_exit() -> None:
-        metrics.flush_access_log()
-        if found is not None:
-            found.dump()
-        os._exit(0)
-
-    timer = threading.Timer(RETIRE_GRACE_S, hard_exit)
+    log.warning("worker %s retires: a request is stuck past its deadline", os.getpid())
+    _flush(app)
+    timer = threading.Timer(RETIRE_GRACE_S + 2.0, worker.exit_now)
     timer.daemon = True
     timer.start()
+    if hasattr(worker, "leave_board"):
+        worker.leave_board()
     os.kill(os.getpid(), signal.SIGTERM)
+    return True
+
+
+def _flush(app: Flask | None) -> None:
+    """Write what the access log and the metrics hold (before an exit)."""
+    metrics.flush_access_log()
+    found = app.extensions.get("k2d3_metrics") if app is not None else None
+    if found is not None:
+        found.dump()
 
 
 def _pre_fork(server: Any, worker: Any) -> None:
@@ -153,17 +118,45 @@ def _post_fork(server: Any, worker: Any) -> None:
 
 
 def _post_worker_init(worker: Any) -> None:
+    """In the new worker: its watchdog, with this worker's slots for heavy queries."""
     app = worker.wsgi
+    settings = worker.app.settings
     app.extensions[SANDBOXED_KEY] = getattr(worker, "k2d3_sandboxed", False)
-    app.extensions[ON_TIMEOUT_KEY] = lambda: retire(worker, app)
-    app.extensions[WATCHDOG_KEY] = Watchdog(app.extensions[ON_TIMEOUT_KEY])
+    slots = Slots(settings.heavy_queries) if settings.heavy_queries > 0 else None  # 0: off
+    dog = Watchdog(lambda urgent: retire(worker, app, urgent), slots, worker.app.quick,
+                   on_answered=worker.forget)
+    app.extensions[WATCHDOG_KEY] = worker.k2d3_watchdog = dog
+    worker.k2d3_flush = lambda: _flush(app)
 
 
 def _worker_exit(_arbiter: Any, worker: Any) -> None:
-    metrics.flush_access_log()
-    found = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("k2d3_metrics")
-    if found is not None:
-        found.dump()
+    _flush(getattr(worker, "wsgi", None))
+
+
+class PortTaken(OSError):
+    """Something already listens on the address ``k2d3 serve`` was asked to bind."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`PortTaken` when ``host:port`` cannot be bound (gunicorn would otherwise
+    retry five times, a second apart, and then print a traceback)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortTaken(exc.errno, f"port {port} on {host} is not free") from None
+            raise
+
+
+def _when_ready(server: Any) -> None:
+    """In the arbiter, once gunicorn listens: say where, on standard output."""
+    host, port = server.cfg.bind[0].rsplit(":", 1)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"k2d3 is serving on http://{shown}:{port}/ ({server.cfg.workers} processes); "
+          "Ctrl-C stops it", flush=True)
 
 
 def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
@@ -181,12 +174,14 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        "when_ready": _when_ready,
         "pre_fork": _pre_fork,
         "post_fork": _post_fork,
         "child_exit": _child_exit,
         "post_worker_init": _post_worker_init,
         "worker_exit": _worker_exit,
         "proc_name": "k2d3",
+        "limit_request_line": request_line.gunicorn_limit(settings.max_request_line),
     }
 
 
@@ -198,6 +193,7 @@ class K2D3Server(BaseApplication):
         self.options = options
         self.metrics_dir = metrics_dir
         self.board = Board()  # made before the workers fork, so they share it
+        self.quick = QuickTable()  # the same
         super().__init__()
 
     def load_config(self) -> None:
@@ -226,6 +222,7 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
     # Request threads get deep stacks: pyoxigraph's parser recurses (see sparql_text.too_complex
     # for the limits that keep requests inside even the default 8 MiB). Forked workers inherit it.
     threading.stack_size(THREAD_STACK_BYTES)
+    check_port(host, port)
     if debug:
         create_app(settings).run(host=host, port=port, debug=True, threaded=True)
         return

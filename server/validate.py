@@ -51,11 +51,12 @@ class Report:
     coverage: list[str] = field(default_factory=list)
     identifiers: list[str] = field(default_factory=list)
     checks: dict[str, list[tuple]] = field(default_factory=dict)
+    catalogue: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (self.shacl or self.quotations or self.coverage or self.identifiers
-                    or self.checks)
+                    or self.checks or self.catalogue)
 
     def lines(self) -> list[str]:
         """Human-readable lines, one per problem."""
@@ -65,6 +66,7 @@ class Report:
         out += [f"identifier: {e}" for e in self.identifiers]
         for name, rows in self.checks.items():
             out += [f"check {name}: {' '.join(map(str, row))}" for row in rows]
+        out += [f"canned-query catalogue: {e}" for e in self.catalogue]
         return out
 
 
@@ -255,4 +257,15 @@ def validate_all(
         coverage=coverage.coverage_errors(data_graph, article_text),
         identifiers=identifier_errors(union, identifiers_tsv),
         checks=check_query_failures(union),
+        catalogue=catalogue_errors(),
     )
+
+
+def catalogue_errors() -> list[str]:
+    """The canned-query catalogue (as the build stores it) against ``catalogue-shapes.ttl``."""
+    from server.canned import catalogue_triples
+
+    text = pyoxigraph.serialize(catalogue_triples(), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    catalogue = Graph().parse(data=(text or b"").decode(), format="nt")
+    shapes = load_turtle([paths.queries_dir() / "catalogue-shapes.ttl"])
+    return [str(v) for v in shacl_violations(catalogue, shapes, Graph())]

@@ -93,7 +93,7 @@ def wait_up(proc: subprocess.Popen, url: str, seconds: float = 60) -> None:
         try:
             if requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=2).ok:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up, or still booting
             pass
         time.sleep(0.1)
     raise RuntimeError(f"the server did not come up within {seconds} s")

@@ -231,3 +231,46 @@ def test_a_missing_graph_is_404_whatever_its_etag(client: Any) -> None:
     resp = client.get("/store", query_string={"graph": graph},
                       headers={"Accept": TURTLE, "If-None-Match": etag})
     body_of(resp, 404, graph)
+
+
+# --- B10: the evidence map links only what a page may link; errors' status and title agree ---
+
+@pytest.fixture(scope="module")
+def javascript_outcome(app: Flask) -> None:
+    """A claim about an outcome, and a vitamin in the mechanism, whose IRIs are ``javascript:``."""
+    k2d3 = "https://w3id.org/k2d3/ontology#"
+    update = (f"PREFIX k2d3: <{k2d3}> INSERT DATA {{ GRAPH <https://w3id.org/k2d3/graph/bad-map> {{"
+              f" <{JS}> a k2d3:Outcome . <urn:x:i> a k2d3:Intervention ."
+              f" <urn:x:claim> a k2d3:Claim ; k2d3:subject <urn:x:i> ; k2d3:object <{JS}> ."
+              f" <javascript:alert(2)> a k2d3:Vitamin ;"
+              f" k2d3:promotesAbsorptionOf <https://w3id.org/k2d3/id/calcium> }} }}")
+    resp = app.test_client().post("/sparql", data={"update": update}, headers=AUTH)
+    assert resp.status_code == 204, resp.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("javascript_outcome")
+def test_the_evidence_map_does_not_link_a_javascript_iri(client: Any) -> None:
+    text = body_of(client.get("/queries/evidence-map", headers={"Accept": "text/html"}), 200)
+    assert 'href="javascript:' not in text.replace(" ", "").lower()
+    assert text.count('<a href="/id/') > 0, "local IRIs are still links"
+
+
+@pytest.mark.parametrize("update", [
+    "INSERT { <urn:a> <urn:b> ?x } WHERE { BIND(<urn:f>(1) AS ?x) }",
+    "MOVE <urn:no-such-graph> TO <urn:other>",
+])
+def test_an_update_refused_is_titled_as_its_status(client: Any, update: str) -> None:
+    resp = client.post("/sparql", data={"update": update},
+                       headers={**AUTH, "Accept": "application/json"})
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert resp.get_json()["error"] == "Bad Request"
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE { BIND(<urn:f>(1) AS ?x) }",
+    "SELECT * WHERE { ?s ?p ?o FILTER(<http://example.org/fn>(?o)) } LIMIT 1",
+    "ASK { FILTER(\"\\UFFFFFFFF\" = 1) }",
+])
+def test_an_unknown_function_or_character_is_a_400_that_names_it(client: Any, query: str) -> None:
+    text = body_of(client.get("/sparql", query_string={"query": query}), 400)
+    assert "<urn:f>" in text or "<http://example.org/fn>" in text or "syntax error" in text

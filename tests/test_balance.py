@@ -104,7 +104,7 @@ def _holders(port: int, workers: list[int]) -> Counter[int]:
 def _client(host: str, port: int) -> socket.socket:
     """A keep-alive client that has had one answer (so a worker has taken it)."""
     sock = socket.create_connection((host, port), timeout=10)
-    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert sock.recv(100).startswith(b"HTTP/1.1 200")
     return sock
 
@@ -145,3 +145,30 @@ def test_a_burst_of_keep_alive_clients_is_shared_between_the_workers(
                 sock.close()
         while sum(_holders(port, workers).values()) and time.monotonic() < deadline + 10:
             time.sleep(0.05)
+
+
+def test_retirements_are_one_at_a_time_and_spaced() -> None:
+    board = Board(slots=4)
+    for slot in (0, 1):
+        board.join(slot, 100 + slot)
+    assert board.may_retire(0, workers=2, every_s=60)          # the first: granted
+    board.leave(0)                                               # worker 0 is gone...
+    assert not board.may_retire(1, workers=2, every_s=0)       # ...so 1 waits for its heir
+    board.join(2, 102)                                           # the replacement is in
+    assert not board.may_retire(1, workers=2, every_s=60)      # too soon after the last
+    assert board.may_retire(1, workers=2, every_s=60, urgent=True)  # a writer: no waiting
+    board.leave(1)
+    board.join(1, 103)
+    assert board.may_retire(1, workers=2, every_s=0)
+
+
+def test_a_retirement_booked_in_a_child_is_seen_by_its_siblings() -> None:
+    board = Board(slots=4)
+    board.join(0, 100)
+    board.join(1, 101)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if board.may_retire(0, workers=2, every_s=60) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not board.may_retire(1, workers=2, every_s=60)

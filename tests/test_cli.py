@@ -6,8 +6,10 @@ import csv
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,36 @@ def test_build_reports_and_uses_the_environment(tmp_path: Path) -> None:
 def test_validate_passes_on_the_shipped_sources() -> None:
     done = k2d3("validate")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_serve_says_where_it_serves_once_ready(built_store: Path) -> None:
+    """First contact: the URL on standard output when gunicorn listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--store",
+                             str(built_store), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with proc:
+        try:
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            assert line.startswith(f"k2d3 is serving on http://127.0.0.1:{port}/"), line
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line(built_store: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "server.cli", "serve", "--store",
+                               str(built_store), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert time.monotonic() - started < 20, "no retries"
+    lines = done.stderr.strip().splitlines()
+    assert lines == [f"k2d3 serve: port {port} on 127.0.0.1 is already in use; pick another "
+                     f"with --port (for example: k2d3 serve --port {port + 1})"]

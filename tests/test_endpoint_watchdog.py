@@ -1,7 +1,9 @@
-"""The per-process watchdog (server.serve.Watchdog) and the raw 503 it writes on the socket.
+"""The per-process watchdog (server.watchdog.Watchdog) and the raw 503 it writes on the socket.
 
 The watchdog lets a query run in the request's own thread: whichever of the request and the
-watchdog clears the deadline first decides whether the answer is the result or the 503.
+watchdog clears the deadline first decides whether the answer is the result or the 503. A
+thread still busy after its late answer is stuck, and the watchdog asks for the worker to retire
+until it is told that it does.
 """
 
 from __future__ import annotations
@@ -15,8 +17,15 @@ import time
 
 import pytest
 
-from server.errors import QueryAbandoned, QueryTimeout, raw_error_response, send_and_close
+from server.errors import (
+    K2D3Error,
+    QueryAbandoned,
+    QueryTimeout,
+    raw_error_response,
+    send_and_close,
+)
 from server.serve import Watchdog
+from server.watchdog import STUCK_AFTER_S
 
 
 class Events:
@@ -26,11 +35,13 @@ class Events:
         self.answered: list[str] = []
         self.expired: list[str] = []
 
-    def answer(self) -> None:
+    def answer(self, err: K2D3Error) -> None:
+        assert isinstance(err, QueryTimeout)
         self.answered.append(threading.current_thread().name)
 
-    def expire(self) -> None:
+    def expire(self, urgent: bool) -> bool:
         self.expired.append(threading.current_thread().name)
+        return True  # the worker retires: no need to ask again
 
 
 def test_work_within_its_deadline_runs_in_the_callers_thread() -> None:
@@ -54,9 +65,9 @@ def test_overdue_work_is_answered_by_the_watchdog_and_abandoned() -> None:
     dog = Watchdog(events.expire)
     started = time.monotonic()
     with pytest.raises(QueryAbandoned):
-        dog.run(lambda: time.sleep(0.6), 0.2, answer=events.answer)
+        dog.run(lambda: time.sleep(0.3 + STUCK_AFTER_S * 2), 0.2, answer=events.answer)
     assert events.answered == ["k2d3-watchdog"] and events.expired == ["k2d3-watchdog"]
-    assert time.monotonic() - started >= 0.6          # the caller was never interrupted
+    assert time.monotonic() - started >= 0.3 + STUCK_AFTER_S * 2  # never interrupted
     # An error raised by overdue work is not reported: the 503 has been sent instead.
     with pytest.raises(QueryAbandoned):
         dog.run(late_error, 0.1, answer=events.answer)
@@ -109,3 +120,63 @@ def test_send_and_close_ends_the_connection() -> None:
         assert theirs.recv(100) == b""                 # end of stream
         with pytest.raises(OSError):
             ours.sendall(b"late answer")               # the request's own thread cannot write
+
+
+def test_work_that_ends_soon_after_its_late_answer_retires_nothing() -> None:
+    events = Events()
+    dog = Watchdog(events.expire)
+    with pytest.raises(QueryAbandoned):
+        dog.run(lambda: time.sleep(0.25), 0.1, answer=events.answer)
+    time.sleep(STUCK_AFTER_S * 2)
+    assert events.answered == ["k2d3-watchdog"] and events.expired == []
+
+
+def test_a_stuck_thread_asks_for_retirement_until_granted() -> None:
+    asked: list[bool] = []
+
+    def refuse(urgent: bool) -> bool:
+        asked.append(urgent)
+        return len(asked) >= 3
+
+    dog = Watchdog(refuse)
+    with pytest.raises(QueryAbandoned):
+        dog.run(lambda: time.sleep(STUCK_AFTER_S + 0.6), 0.1, answer=lambda _err: None)
+    assert asked == [False, False, False]    # refused twice (rationed), then granted
+
+
+def spin(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def test_a_query_is_quick_by_its_cpu_time_and_bound_by_the_slots_until_then() -> None:
+    from server.admission import QUICK_S, Overloaded, QuickTable, Slots
+
+    dog = Watchdog(lambda _urgent: True, Slots(1), QuickTable(64))
+    watch = dog.begin(30, lambda _err: None)
+    try:
+        dog.evaluate(lambda: time.sleep(QUICK_S * 2), 30, key=1)   # waits, costs no CPU
+        dog.evaluate(lambda: spin(QUICK_S * 1.5), 30, key=2)      # costs CPU
+        assert 1 in dog.quick and 2 not in dog.quick
+        # While key 2 (heavy) holds the one slot in another thread, 3 (new) is refused at
+        # once and 1 (quick) runs.
+        holding = threading.Event()
+        release = threading.Event()
+
+        def heavy() -> None:
+            inner = dog.begin(30, lambda _err: None)
+            dog.evaluate(lambda: (holding.set(), release.wait(5)), 30, key=2)
+            dog.end(inner)
+
+        other = threading.Thread(target=heavy)
+        other.start()
+        assert holding.wait(5)
+        with pytest.raises(Overloaded):
+            dog.evaluate(lambda: None, 30, key=3)
+        assert dog.evaluate(lambda: "answered", 30, key=1) == "answered"
+        release.set()
+        other.join()
+        assert dog.evaluate(lambda: "now", 30, key=3) == "now"     # the slot is free again
+    finally:
+        dog.end(watch)

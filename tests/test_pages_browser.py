@@ -13,7 +13,8 @@ pytestmark = pytest.mark.browser
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 PAGES = ["/", "/queries/verdict", "/queries/author-positions", "/queries/d3-k2-evidence",
-         "/id/claim-d3-k2-fractures", "/source", "/search?q=fracture", "/queries"]
+         "/id/claim-d3-k2-fractures", "/source", "/search?q=fracture", "/queries",
+         "/queries/evidence-map", "/openapi"]
 
 
 @pytest.fixture(params=[(v, lang) for v in VIEWPORTS for lang in ("en", "zh")],
@@ -101,3 +102,42 @@ def test_the_verdict_page_opens_with_the_answer(page, live_server: str) -> None:
     page.goto(_url(live_server, "/queries/verdict", page.k2d3["lang"]))
     first = page.locator("ul.answer li").first.bounding_box()
     assert first is not None and first["y"] < page.viewport_size["height"]
+
+
+#: The rendered boxes of the mechanism's edge labels and nodes, as drawn by the browser.
+_DRAWN_BOXES = """() => {
+  const svg = document.querySelector('svg[aria-labelledby=mech-title]');
+  const box = e => { const r = e.getBoundingClientRect();
+                     return [r.left, r.top, r.right, r.bottom, e.textContent.trim()]; };
+  return {labels: [...svg.querySelectorAll('g.edge-label text')].map(box),
+          nodes: [...svg.querySelectorAll('rect[rx="6"]')].map(box)};
+}"""
+
+
+def test_evidence_map_text_stays_readable_and_apart(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(_url(live_server, "/queries/evidence-map", page.k2d3["lang"]))
+    size = page.locator("figure.svg svg text").first.evaluate(
+        "e => e.getBoundingClientRect().height")
+    assert size >= 10, f"map text is {size} px high: too small to read"
+    drawn = page.evaluate(_DRAWN_BOXES)
+    assert len(drawn["labels"]) >= 5
+
+    def overlap(a: list, b: list) -> bool:  # type: ignore[type-arg]
+        return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+    for i, label in enumerate(drawn["labels"]):
+        assert not any(overlap(label, node) for node in drawn["nodes"]), label[4]
+        assert not any(overlap(label, other) for other in drawn["labels"][i + 1:]), label[4]
+
+
+def test_search_finds_entities_claims_and_queries(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(_url(live_server, "/", page.k2d3["lang"]))
+    page.locator("nav a[href*='/search']").first.click()
+    box = page.locator("form.search input[name=q]")
+    box.fill("fracture" if page.k2d3["lang"] == "en" else "骨折")
+    box.press("Enter")
+    page.wait_for_url("**/search?q=*")
+    links = page.locator("main a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert any(h.startswith("/id/fractures") for h in links), links
+    assert any(h.startswith("/id/claim-d3-k2-fractures") for h in links), links
+    assert any(h.startswith("/queries/verdict") for h in links), links

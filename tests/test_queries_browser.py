@@ -88,3 +88,12 @@ def test_chinese_page(page, live_server: str) -> None:  # type: ignore[no-untype
     page.goto(live_server + "/queries/vitamin-k-proteins?lang=zh")
     assert "维生素 K 激活哪些蛋白质" in page.locator("h1").inner_text()
     assert "骨钙素" in page.locator("table.results").inner_text()
+
+
+def test_open_in_the_editor_opens_the_editor_with_the_query(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_server + "/queries/verdict")
+    page.get_by_role("link", name="Open in the query editor").click()
+    page.wait_for_url("**/sparql#query=*")
+    page.wait_for_function("() => document.querySelector('.CodeMirror') !== null")
+    text = page.evaluate("() => document.querySelector('.CodeMirror').CodeMirror.getValue()")
+    assert "?routineUseFor" in text  # the verdict query, loaded from the link

@@ -19,7 +19,7 @@ import pytest
 import rdflib
 import requests
 from conftest import copy_store
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from server import canned, create_app, store
 from server.config import load_settings
@@ -73,7 +73,7 @@ def test_query_page_runs_with_its_defaults(client) -> None:  # type: ignore[no-u
     assert '<a href="/id/osteocalcin" title="https://w3id.org/k2d3/id/osteocalcin">' \
         'osteocalcin</a>' in html
     assert '<span class="hl-k">SELECT</span>' in html  # highlighted query text
-    assert 'href="/sparql?query=PREFIX' in html
+    assert 'href="/sparql#query=PREFIX' in html  # a fragment: no request line grows with it
     for fmt in ("json", "csv", "tsv"):
         assert f'href="/queries/vitamin-k-proteins?format={fmt}"' in html
 
@@ -165,6 +165,53 @@ def test_evidence_map_filters_by_population(client) -> None:  # type: ignore[no-
     assert client.get("/queries/evidence-map?population=nobody").status_code == 400
 
 
+def test_evidence_map_as_json_and_csv(client) -> None:  # type: ignore[no-untyped-def]
+    population = f"{ID}pop-postmenopausal-women"
+    doc = client.get("/queries/evidence-map", query_string={"population": population},
+                     headers={"Accept": "application/json"})
+    assert doc.status_code == 200 and doc.mimetype == "application/json"
+    assert "Accept" in doc.headers["Vary"]
+    body = doc.get_json()
+    assert body["population"] == population
+    assert {c["outcome"] for c in body["cells"]} == {
+        ID + "bmd", ID + "bone-indices", ID + "bone-turnover-markers"}
+    table = client.get("/queries/evidence-map?format=csv&lang=zh")
+    assert table.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(table.get_data(as_text=True))))
+    fractures = [r for r in rows if r["outcome"] == ID + "fractures"]
+    assert len(fractures) == 1 and fractures[0]["outcomeLabel"] == "骨折"
+    assert fractures[0]["populationLabels"] == "普通人群"
+
+
+@pytest.mark.parametrize(("query", "accept"), [
+    ("?format=ttl", "*/*"), ("", "image/png"), ("?format=xml", "text/html")])
+def test_evidence_map_in_a_format_it_is_not_offered_in_is_406(client, query: str,  # type: ignore[no-untyped-def]
+                                                             accept: str) -> None:
+    resp = client.get("/queries/evidence-map" + query, headers={"Accept": accept})
+    assert resp.status_code == 406
+    assert "text/csv" in resp.get_data(as_text=True)
+
+
+def test_the_cells_are_listed_as_a_table_that_names_populations(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/queries/evidence-map").get_data(as_text=True)
+    table = html[html.index('<table class="results map-cells">'):]
+    table = table[:table.index("</table>")]
+    rows = table.split("<tr>")[2:]  # after the header row
+    expected = (Path(__file__).parent / "data" / "evidence-map-cells.tsv").read_text(
+        encoding="utf-8")
+    assert len(rows) == len([line for line in expected.splitlines()
+                             if line and not line.startswith(("#", "outcome\t"))])
+    clots = next(r for r in rows if "blood clots" in r)
+    assert "people taking vitamin K antagonists such as warfarin" in clots
+    assert 'data-label="Population"' in clots
+
+
+def test_the_page_links_its_data(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get(f"/queries/evidence-map?population={ID}pop-older-adults").get_data(
+        as_text=True)
+    assert 'href="/queries/evidence-map?format=csv&amp;population=https%3A' in html
+
+
 def test_mechanism_diagram_links_vitamin_protein_calcium_tissue(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get("/queries/evidence-map").get_data(as_text=True)
     mech = html[html.index('aria-labelledby="mech-title"'):]
@@ -238,8 +285,11 @@ def test_the_query_iri_is_linked_data(client) -> None:  # type: ignore[no-untype
     """Asked for RDF, a SELECT query's IRI answers its catalogue entry (SIB vocabulary)."""
     ttl = client.get("/queries/verdict", headers={"Accept": "text/turtle"})
     assert ttl.status_code == 200 and ttl.mimetype == "text/turtle"
-    body = ttl.get_data(as_text=True)
-    assert "SPARQLSelectExecutable" in body and "https://schema.org/target" in body
+    triples = {(t.subject.value, t.predicate.value) for t in parse(
+        ttl.get_data(), format=RdfFormat.TURTLE)}
+    verdict = "https://w3id.org/k2d3/queries/verdict"
+    assert (verdict, "https://schema.org/target") in triples
+    assert "SPARQLSelectExecutable" in ttl.get_data(as_text=True)
     html = client.get("/queries/verdict")
     assert 'rel="alternate"; type="text/turtle"' in html.headers["Link"]
 

@@ -16,16 +16,16 @@ does not parse is a 400 even when a precondition would also fail.
 
 from __future__ import annotations
 
+import time
 import uuid
 import zlib
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Response, request
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store
 from pyoxigraph import serialize as rdf_serialize
 
-from .. import execute, protocol
+from .. import execute, openapi, protocol, rdf_payload
 from ..conditional import etag_matches, write_refusal
 from ..context import reader, settings
 from ..errors import (
@@ -80,6 +80,33 @@ def _exists(store: Store, graph: Graph) -> bool:
 
 @bp.route("/store", methods=METHODS)
 @bp.route("/store/<path:path>", methods=METHODS)
+@openapi.describe(
+    params=(
+        openapi.Param("graph", description="the graph IRI"),
+        openapi.Param("default", description="the default graph (no value)"),
+    ),
+    media=tuple(openapi.RDF_TYPES + ["application/n-quads", "application/trig"]),
+    request_media=tuple(openapi.RDF_TYPES + ["multipart/form-data"]),
+    methods={
+        "GET": "Read a graph (or the whole store)",
+        "PUT": "Replace a graph (with the token)",
+        "POST": "Add to a graph, or create one (with the token)",
+        "DELETE": "Drop a graph (with the token)",
+    },
+    statuses={
+        "201": "Created",
+        "204": "Done",
+        "401": "A write without the token",
+        "403": "A wrong token",
+        "404": "No such graph",
+        "406": "Not a format offered",
+        "412": "A precondition (If-Match, If-None-Match) does not hold",
+        "413": "The body is too large",
+        "415": "Not an RDF format",
+        "507": "The disk is full: the write was not applied",
+    },
+    tag="Graph Store",
+)
 def graph_store(path: str | None = None) -> Response:
     """Dispatch on the method (see the module docstring)."""
     graph = _target(path)
@@ -195,32 +222,33 @@ def _create() -> Response:
     return Response(status=201, headers={"Location": graph.value})
 
 
-def _parse(data: bytes, media_type: str, graph: Graph) -> list[Quad]:
+def _parse(data: bytes, media_type: str, graph: Graph, deadline: float) -> list[Quad]:
+    """One body (or form file) as quads in ``graph``: pre-checked for bombs, then parsed
+    before ``deadline`` (``server.rdf_payload``)."""
     fmt = rdf_format(media_type)
     if fmt is None:
         raise UnsupportedMediaType(f"{media_type or 'no media type'} is not an RDF format; "
                                    f"send one of {', '.join(GRAPH_TYPES)}")
     base = graph.value if isinstance(graph, NamedNode) else _base() + "store"
-    try:
-        parsed: Any = parse(data, format=fmt, base_iri=base)
-        return [Quad(q.subject, q.predicate, q.object, graph) for q in parsed]
-    except SyntaxError as exc:
-        raise BadRequest(f"the {fmt} payload does not parse: {exc}") from None
+    rdf_payload.check(data, fmt, settings().max_body_bytes)
+    return rdf_payload.parse_quads(data, fmt, graph, base, deadline)
 
 
 def _payload(graph: Graph) -> list[Quad]:
-    """The request's RDF as quads in ``graph`` (a multipart form may carry several files)."""
+    """The request's RDF as quads in ``graph`` (a multipart form may carry several files),
+    parsed within the query time limit (``K2D3_QUERY_TIMEOUT``)."""
+    deadline = time.monotonic() + settings().query_timeout
     if request.mimetype == "multipart/form-data":
         quads: list[Quad] = []
         for part in request.files.values():
             media = part.mimetype if part.mimetype != "application/octet-stream" else ""
             if not media or rdf_format(media) is None:
                 media = _by_extension(part.filename or "")
-            quads += _parse(part.read(), media, graph)
+            quads += _parse(part.read(), media, graph, deadline)
         if not request.files:
             raise BadRequest("the multipart form carries no file")
         return quads
-    return _parse(request.get_data(), request.mimetype, graph)
+    return _parse(request.get_data(), request.mimetype, graph, deadline)
 
 
 def _by_extension(filename: str) -> str:

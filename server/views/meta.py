@@ -7,9 +7,18 @@ the ``linkable`` template test (``iris.linkable``: only http(s) IRIs and local p
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, send_file
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+)
 
-from .. import context, dumps, i18n, iris, linked_data, verdict
+from .. import context, dumps, i18n, iris, linked_data, openapi, verdict
 from ..store import StoreMissing
 
 bp = Blueprint("meta", __name__)
@@ -18,6 +27,7 @@ bp.add_app_template_test(iris.linkable, "linkable")
 
 
 @bp.get("/")
+@openapi.describe(params=(openapi.LANG_PARAM,))
 def home() -> str:
     """What k2d3 is, and where to go from here."""
     ns = context.settings().ns
@@ -30,7 +40,28 @@ def home() -> str:
         dataset=linked_data.local_path(ns.dataset, ns))
 
 
+@bp.get("/openapi.json")
+@openapi.describe(media=("application/json",), tag="service")
+def openapi_json() -> Response:
+    """This API described in OpenAPI 3.1, generated from the routes."""
+    return jsonify(openapi.spec(current_app, linked_data.site_url() + "/"))
+
+
+@bp.get("/openapi")
+@openapi.describe(params=(openapi.LANG_PARAM,), tag="service")
+def openapi_page() -> str:
+    """This API described for people: every route, its parameters, formats and statuses."""
+    document = openapi.spec(current_app, linked_data.site_url() + "/")
+    return render_template("openapi.html", operations=list(openapi.operations(document)),
+                           nav_active="api")
+
+
 @bp.get("/healthz")
+@openapi.describe(
+    media=("application/json",),
+    statuses={"503": "The store does not answer"},
+    tag="service",
+)
 def healthz() -> tuple[Response, int]:
     """200 with the store version when the store answers a query, else 503 (for probes).
 
@@ -48,6 +79,7 @@ def healthz() -> tuple[Response, int]:
 
 
 @bp.get("/.well-known/void")
+@openapi.describe(media=tuple(openapi.RDF_TYPES), tag="linked data")
 def well_known_void() -> Response:
     """The VoID description (RFC 8615 well-known URI, VoID §7.2): the dataset IRI's document."""
     ns = context.settings().ns
@@ -57,6 +89,7 @@ def well_known_void() -> Response:
 
 
 @bp.get("/dumps/")
+@openapi.describe(params=(openapi.LANG_PARAM,), tag="linked data")
 def dump_listing() -> str:
     """The build's dumps with sizes and SHA-256 checksums."""
     folder = dumps.current_dir(context.settings().store)
@@ -65,6 +98,11 @@ def dump_listing() -> str:
 
 
 @bp.get("/dumps/<name>")
+@openapi.describe(
+    media=("application/gzip", "text/turtle", "text/plain"),
+    statuses={"404": "No such dump"},
+    tag="linked data",
+)
 def dump_file(name: str) -> Response:
     """One dump file (gzip files are sent as they are, ``Content-Type`` by their content)."""
     folder = dumps.current_dir(context.settings().store)

@@ -9,10 +9,12 @@ endpoint's limits (:func:`server.execute.run_query`), and the answer is HTML or 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
+from markupsafe import Markup
 from pyoxigraph import NamedNode
 
 from .. import (
@@ -24,6 +26,7 @@ from .. import (
     labels,
     linked_data,
     negotiation,
+    openapi,
     results_table,
     verdict,
 )
@@ -33,7 +36,7 @@ from ..context import store as _store
 from ..errors import BadRequest, NotAcceptable, NotFound
 from ..execute import QueryResult, run_query, serialize
 from ..highlight import highlight
-from ..query_answer import TRUNCATED_HEADERS
+from ..query_answer import TRUNCATED_HEADERS, runner_for
 from .queries_text import MESSAGES, TOPICS
 
 bp = Blueprint("queries", __name__)
@@ -61,6 +64,12 @@ def _page(template: str, lang: str, **context: Any) -> str:
 
 
 @bp.get("/queries")
+@openapi.describe(
+    params=(
+        openapi.Param("q", description="words to look for in the catalogue"),
+        openapi.LANG_PARAM,
+    ),
+)
 def catalogue_page() -> Response | str:
     """The catalogue grouped by topic; ``?q=`` filters it on the server (no JavaScript)."""
     lang = i18n.pick_lang(request)
@@ -73,22 +82,58 @@ def catalogue_page() -> Response | str:
 
 
 @bp.get("/queries/evidence-map")
+@openapi.describe(
+    params=(
+        openapi.Param("population", description="a population IRI"),
+        openapi.FORMAT_PARAM,
+        openapi.LANG_PARAM,
+    ),
+    media=("text/html", "application/json", "text/csv"),
+    statuses={"406": "Not a format the map is offered in"},
+)
 def evidence_map_page() -> Response | str:
-    """Outcomes x interventions as server-side SVG, filterable by population (``?population=``)."""
+    """Outcomes x interventions as server-side SVG, filterable by population (``?population=``);
+    the same cells as JSON or CSV by ``?format=`` or ``Accept``."""
     lang = i18n.pick_lang(request)
     store = _store()
+    media_type = negotiation.negotiate(request.headers.get("Accept"),
+                                       request.args.get("format"), MAP_TYPES)
+    if media_type is None:
+        raise NotAcceptable("the evidence map is available as " + ", ".join(MAP_TYPES))
     population = request.args.get("population", "").strip() or None
     populations = evidence_map.populations(store, lang)
     if population and population not in {iri for iri, _ in populations}:
         raise BadRequest(f"parameter 'population': {population!r} is not a known population")
     cells = evidence_map.cells(store, population)
-    svg = evidence_map.render_map(store, cells, lang, _settings().ns)
-    mechanism = evidence_map.render_mechanism(store, lang, _settings().ns)
-    iris = [i for c in cells for i in (c.outcome, c.intervention, c.direction, c.certainty,
-                                       c.verdict) if i]
-    return _page("queries_evidence_map.html", lang, svg=svg, mechanism=mechanism,
+    if media_type != negotiation.HTML:
+        return _map_data(evidence_map.cell_records(store, cells, lang), media_type, population)
+    ns, words = _settings().ns, MESSAGES[lang]
+    svg = render_template("svg/evidence_map.svg",
+                          m=evidence_map.map_layout(store, cells, lang, ns, words))
+    mechanism = render_template("svg/mechanism.svg",
+                                m=evidence_map.mechanism_layout(store, lang, ns, words))
+    iris = [i for c in cells for i in (c.outcome, c.intervention, c.relation, c.direction,
+                                       c.certainty, c.verdict, *c.populations) if i]
+    return _page("queries_evidence_map.html", lang, svg=Markup(svg), mechanism=Markup(mechanism),
                  populations=populations, population=population, cells=cells,
                  names=labels.labels(store, iris, lang))
+
+
+#: What the evidence map is offered as, the page first.
+MAP_TYPES = [negotiation.HTML, "application/json", "text/csv"]
+
+
+def _map_data(records: list[dict[str, Any]], media_type: str, population: str | None
+              ) -> Response:
+    """The map's cells as a JSON document or a CSV table."""
+    if media_type == "text/csv":
+        body, content_type = evidence_map.to_csv(records), "text/csv; charset=utf-8"
+    else:
+        body = json.dumps({"population": population, "cells": records}, ensure_ascii=False)
+        content_type = "application/json"
+    response = Response(body, content_type=content_type)
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _table(result: QueryResult, lang: str) -> tuple[dict[str, Any], results_table.Page]:
@@ -161,7 +206,8 @@ def _links(query: canned.CannedQuery) -> dict[str, Any]:
         "permalink": base + ("?" + bound if bound else ""),
         "downloads": [(label, f"{base}?{urlencode(args + [('format', fmt)])}")
                       for fmt, label in DOWNLOADS[query.kind]],
-        "editor": "/sparql?" + urlencode({"query": query.text}),
+        # a fragment: the editor reads it, and no request line grows with the query
+        "editor": "/sparql#" + urlencode({"query": query.text}),
     }
 
 
@@ -188,13 +234,28 @@ def _description(query: canned.CannedQuery, media_type: str) -> Response:
 
 
 def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
+    """Run the query as the endpoint does: under the request's time limit and, its arguments
+    being the client's, the bound on heavy queries (``query_answer.runner_for``)."""
     settings = _settings()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     return run_query(_store(), query.text, substitutions=subs, timeout_s=settings.query_timeout,
                      max_rows=settings.max_rows,
-                     union_default_graph=settings.union_default_graph)
+                     union_default_graph=settings.union_default_graph,
+                     runner=runner_for(app, request.environ, settings.query_timeout))
 
 
 @bp.get("/queries/<name>")
+@openapi.describe(
+    params=(
+        openapi.FORMAT_PARAM,
+        openapi.Param("page", description="page of the answer, from 1", type="integer"),
+        openapi.Param("size", description="rows a page", type="integer"),
+        openapi.LANG_PARAM,
+    ),
+    media=tuple([negotiation.HTML, *negotiation.SELECT_TYPES, *negotiation.GRAPH_TYPES]),
+    statuses={"404": "No canned query of that name", "406": "Not a format the query offers"},
+    tag="queries",
+)
 def query_page(name: str) -> Response | str | tuple[str, int]:
     """One canned query: its page in HTML, or its results in the negotiated format."""
     query = canned.find(name, base=_settings().ns.base)

@@ -20,11 +20,13 @@ from .. import (
     i18n,
     linked_data,
     ontology_page,
+    openapi,
     resource_page,
     shapes_page,
     source_page,
 )
 from ..linked_data import FORMAT_NAMES, HTML
+from ..triple_terms import json_ld_writable
 
 bp = Blueprint("resources", __name__)
 bp.after_request(conditional.add_etag)
@@ -48,7 +50,8 @@ def split_extension(iri: str) -> tuple[str, str | None]:
 
 def json_ld_block(triples: list[Any]) -> Markup:
     """JSON-LD for a ``<script type="application/ld+json">`` block, safe inside HTML."""
-    text = (serialize(triples, format=RdfFormat.JSON_LD) or b"[]").decode("utf-8")
+    text = (serialize(json_ld_writable(triples), format=RdfFormat.JSON_LD) or b"[]"
+            ).decode("utf-8")
     text = json.dumps(json.loads(text), ensure_ascii=False, indent=1)
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(char, escape)
@@ -96,6 +99,12 @@ def serve_iri(iri: str, path: str | None = None, path_format: str | None = None)
 
 
 @bp.get("/id/<path:rest>")
+@openapi.describe(
+    params=(openapi.FORMAT_PARAM, openapi.LANG_PARAM),
+    media=tuple(openapi.PAGE + openapi.RDF_TYPES),
+    statuses={"404": "k2d3 knows nothing about this IRI", "406": "Not a format offered"},
+    tag="linked data",
+)
 def resource(rest: str) -> Response:
     """Instances: entities, claims, evidence lines, quotations, studies (``<base>id/...``)."""
     iri, fmt = split_extension(linked_data.iri_for_path("/id/" + rest, _ns()))
@@ -103,6 +112,11 @@ def resource(rest: str) -> Response:
 
 
 @bp.get("/graph/<path:name>")
+@openapi.describe(
+    media=tuple(openapi.RDF_TYPES),
+    statuses={"404": "No such graph", "406": "Not a format offered"},
+    tag="linked data",
+)
 def graph(name: str) -> Response:
     """A named graph: its triples as RDF (Graph Store Protocol direct identification)."""
     iri, fmt = split_extension(linked_data.iri_for_path("/graph/" + name, _ns()))
@@ -111,6 +125,12 @@ def graph(name: str) -> Response:
 
 @bp.get("/dataset")
 @bp.get("/dataset/<path:rest>")
+@openapi.describe(
+    params=(openapi.FORMAT_PARAM,),
+    media=tuple(openapi.PAGE + openapi.RDF_TYPES),
+    statuses={"404": "No such part of the dataset", "406": "Not a format offered"},
+    tag="linked data",
+)
 def dataset(rest: str | None = None) -> Response:
     """The VoID dataset (its RDF is the VoID graph) and its partitions and linksets."""
     path = "/dataset" + (f"/{rest}" if rest is not None else "")
@@ -121,6 +141,12 @@ def dataset(rest: str | None = None) -> Response:
 @bp.get("/ontology")
 @bp.get("/ontology.<ext>")
 @bp.get("/ontology/<path:version>")
+@openapi.describe(
+    params=(openapi.FORMAT_PARAM, openapi.LANG_PARAM),
+    media=tuple(openapi.PAGE + openapi.RDF_TYPES),
+    statuses={"404": "No such version", "406": "Not a format offered"},
+    tag="linked data",
+)
 def ontology(ext: str | None = None, version: str | None = None) -> Response:
     """The ontology (or one of its version IRIs): its whole graph as RDF, or its documentation
     page, where each term's section is anchored by the term's fragment."""
@@ -142,6 +168,7 @@ def ontology(ext: str | None = None, version: str | None = None) -> Response:
 
 
 @bp.get("/source")
+@openapi.describe(params=(openapi.LANG_PARAM,))
 def source() -> str:
     """The article, each quoted passage highlighted and linked to the claims citing it."""
     store, ns = linked_data.store(), _ns()
@@ -161,6 +188,12 @@ def source() -> str:
 
 
 @bp.get("/shapes")
+@openapi.describe(
+    params=(openapi.FORMAT_PARAM, openapi.LANG_PARAM),
+    media=tuple(openapi.PAGE + openapi.RDF_TYPES),
+    statuses={"406": "Not a format offered"},
+    tag="linked data",
+)
 def shapes() -> Response:
     """The SHACL shapes' namespace (``<base>shapes#Shape``): the shapes graph as RDF, or its
     documentation page, where each shape's section is anchored by the shape's fragment."""

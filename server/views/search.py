@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from .. import i18n, labels, negotiation, search
+from .. import i18n, labels, negotiation, openapi, search
 from ..context import settings as _settings
 from ..context import store as _store
 from ..errors import BadRequest, NotAcceptable
@@ -15,6 +15,15 @@ bp = Blueprint("search", __name__)
 
 
 @bp.get("/search")
+@openapi.describe(
+    params=(
+        openapi.Param("q", description="words to look for in names, English or Chinese"),
+        openapi.FORMAT_PARAM,
+        openapi.LANG_PARAM,
+    ),
+    media=("text/html", "application/json"),
+    statuses={"406": "Not a format offered"},
+)
 def search_page() -> ResponseReturnValue:
     """HTML, or JSON with ``Accept: application/json`` or ``?format=json``."""
     text = request.args.get("q", "").strip()

@@ -12,7 +12,17 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from .. import editor, execute, metrics, protocol, service_description, sparql_text
+from .. import (
+    editor,
+    execute,
+    i18n,
+    metrics,
+    negotiation,
+    openapi,
+    protocol,
+    service_description,
+    sparql_text,
+)
 from ..conditional import etag_matches
 from ..context import reader, settings, strict_federation
 from ..deadline import Runner
@@ -40,6 +50,36 @@ def endpoint_url() -> str:
 
 
 @bp.route(ENDPOINT_PATH, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"])
+@openapi.describe(
+    params=(
+        openapi.Param("query", description="a SPARQL 1.1 query"),
+        openapi.Param("default-graph-uri"),
+        openapi.Param("named-graph-uri"),
+        openapi.Param("timeout", type="number",
+                      description="seconds, at least 1, at most K2D3_MAX_QUERY_TIMEOUT"),
+        openapi.Param("format", description="a result format short name or media type"),
+    ),
+    media=tuple([*negotiation.SELECT_TYPES, *negotiation.GRAPH_TYPES, negotiation.HTML]),
+    request_media=(
+        "application/sparql-query",
+        "application/sparql-update",
+        "application/x-www-form-urlencoded",
+    ),
+    methods={
+        "GET": "Answer a query, or describe the service",
+        "POST": "Answer a query, or apply an update (with the token)",
+    },
+    statuses={
+        "401": "An update without the token",
+        "403": "A wrong token, or a SERVICE/LOAD address not allow-listed",
+        "406": "Not a format offered",
+        "413": "The body is too large",
+        "415": "Not a body type the endpoint reads",
+        "502": "An allow-listed SERVICE failed",
+        "507": "The disk is full: the update was not applied",
+    },
+    tag="SPARQL",
+)
 def endpoint() -> Response:
     """Answer a query, apply an update, or describe the service."""
     req = protocol.parse(request)
@@ -108,12 +148,14 @@ def _description(req: protocol.SparqlRequest) -> Response:
 
 def _editor() -> Response:
     s = settings()
-    context: dict[str, Any] = editor.context(reader().get(), s, endpoint_url())
+    context: dict[str, Any] = editor.context(reader().get(), s, endpoint_url(),
+                                             i18n.pick_lang(request), request.script_root)
     html = render_template("sparql.html", nav_active="sparql", **context)
-    return Response(html, 200, mimetype="text/html", headers={"Vary": "Accept"})
+    return Response(html, 200, mimetype="text/html", headers={"Vary": "Accept, Accept-Language"})
 
 
 @bp.route("/metrics")
+@openapi.describe(media=("text/plain",), tag="service")
 def metrics_view() -> Response:
     """Prometheus text exposition, summed over all worker processes."""
     states = metrics.for_app(current_app).collect()
