@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Markdown tables and the issue's targets from a ``scale.py --json`` file.
+
+Every cell that was measured in several rounds shows each round (``r1 / r2``; ``r1; r2``
+where a round's cell is itself a pair or triple), and a target
+counts as met only when it is met in every round:
+
+- load: pyoxigraph's bulk rate at least Virtuoso's (issue 15: "1M triples loaded at no less
+  than Virtuoso's bulk rate");
+- throughput: k2d3's requests/s at least Virtuoso's at 8 and at 32 connections, per query;
+- latency: k2d3's median over HTTP at most 1.5 x the in-process floor + 1 ms (the endpoint's
+  target of issue 15; meant for answers of a few kilobytes).
+
+A wrk run that got fewer answers than it had connections is marked ``*``: not a steady state
+(the run was cut at ``--max-seconds``), so its rate is a rough lower bound.
+
+    python benchmarks/scale_report.py RUN.json
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+CONNECTIONS = ("1", "8", "32")
+
+
+def rounds_text(values: list[str]) -> str:
+    return " / ".join(values)
+
+
+def load_table(records: list[dict[str, Any]]) -> list[str]:
+    out = ["| triples | engine | round | seconds | triples/s | CPU s | on disk | loader peak RSS "
+           "| load avg |", "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in records:
+        out.append(f"| {r['size']:,} | {r['engine']} | {r['round']} | {r['seconds']:.2f} | "
+                   f"{r['rate']:,} | {r['cpu_seconds']:.1f} | {r['store_bytes'] / 2**20:,.0f} MiB"
+                   f" | {r['peak_rss_kib'] / 1024:,.0f} MiB | {r['load_before']} → "
+                   f"{r['load_after']} |")
+    by: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        by[r["size"]][r["engine"]].append(r["rate"])
+    out.append("")
+    for triples, rates in by.items():
+        ox, vi = rates.get("pyoxigraph", []), rates.get("Virtuoso", [])
+        met = all(o >= v for o, v in zip(ox, vi, strict=False))
+        ratios = rounds_text([f"{o / v:.2f}" for o, v in zip(ox, vi, strict=False)])
+        out.append(f"- {triples:,} triples: pyoxigraph ÷ Virtuoso bulk rate {ratios} "
+                   f"(round by round): target **{'met' if met else 'missed'}**.")
+    return out
+
+
+def ratio(mine: float, theirs: float) -> str:
+    return f"{mine / theirs:.2f}" if theirs else "∞" if mine else "–"
+
+
+def rate_cell(cell: dict[str, Any], connections: str) -> str:
+    star = "*" if cell["answers"] < int(connections) else ""
+    return f"{cell['rps']:,.0f}{star}"
+
+
+def latency_table(rows: list[list[dict[str, Any]]]) -> list[str]:
+    out = ["| query | rewritten | same answer (rows k2d3 / Virtuoso) | floor ms | "
+           "k2d3 median / p99 ms | "
+           "Virtuoso median / p99 ms | k2d3 ÷ floor | k2d3 ÷ Virtuoso | ≤ 1.5 × floor + 1 ms |",
+           "|---|---|---|---:|---:|---:|---:|---:|---|"]
+    for rounds in rows:
+        first = rounds[0]
+        lat = [r["latency"] for r in rounds]
+        if any("error" in side for r in lat for side in r.values()):
+            errors = {k: v["error"][:80] for r in lat for k, v in r.items() if "error" in v}
+            out.append(f"| {first['query']} | | | error: {errors} | | | | | |")
+            continue
+        same = all(r.get("same") for r in rounds)
+        rows_text = f"{'yes' if same else '**no**'} ({first.get('k2d3_rows')} / " \
+                    f"{first.get('virtuoso_rows')})"
+        cells = [rounds_text([f"{x['floor']['median_ms']:.2f}" for x in lat])]
+        for side in ("k2d3", "Virtuoso"):
+            cells.append("; ".join(f"{x[side]['median_ms']:.2f} / {x[side]['p99_ms']:.1f}"
+                                   for x in lat))
+        cells.append(rounds_text([f"{x['k2d3']['median_ms'] / x['floor']['median_ms']:.1f}"
+                                  for x in lat]))
+        cells.append(rounds_text([f"{x['k2d3']['median_ms'] / x['Virtuoso']['median_ms']:.2f}"
+                                  for x in lat]))
+        met = all(x["k2d3"]["median_ms"] <= 1.5 * x["floor"]["median_ms"] + 1 for x in lat)
+        out.append(f"| {first['query']} | {'yes' if first['rewritten'] else ''} | {rows_text} | "
+                   + " | ".join(cells) + f" | {'met' if met else 'missed'} |")
+    return out
+
+
+def throughput_table(rows: list[list[dict[str, Any]]]) -> tuple[list[str], list[str]]:
+    out = ["| query | k2d3 req/s at 1 / 8 / 32 | Virtuoso req/s at 1 / 8 / 32 | "
+           "k2d3 ÷ Virtuoso at 8 | at 32 | ≥ Virtuoso at 8 and 32 |",
+           "|---|---|---|---:|---:|---|"]
+    missed = []
+    for rounds in rows:
+        thr = [r["throughput"] for r in rounds]
+        if not all("k2d3" in t and "Virtuoso" in t for t in thr):
+            continue
+        if any("skipped" in t[side] for t in thr for side in ("k2d3", "Virtuoso")):
+            out.append(f"| {rounds[0]['query']} | not measured | not measured | | | "
+                       "not measured (slow) |")
+            if rounds[0]["query"].startswith("canned:"):
+                missed.append(rounds[0]["query"] + " (not measured)")
+            continue
+        cells = []
+        for side in ("k2d3", "Virtuoso"):
+            cells.append("; ".join(" / ".join(rate_cell(t[side][c], c) for c in CONNECTIONS)
+                                   for t in thr))
+        for c in ("8", "32"):
+            cells.append(rounds_text([f"{ratio(t['k2d3'][c]['rps'], t['Virtuoso'][c]['rps'])}"
+                                      for t in thr]))
+        met = all(t["k2d3"][c]["rps"] >= t["Virtuoso"][c]["rps"] for t in thr for c in ("8", "32"))
+        steady = all(t[side][c]["answers"] >= int(c) for t in thr for side in ("k2d3", "Virtuoso")
+                     for c in ("8", "32"))
+        verdict = "met" if met and steady else "missed" if steady else "not steady (*)"
+        if verdict != "met" and rounds[0]["query"].startswith("canned:"):
+            missed.append(rounds[0]["query"] + ("" if steady else " (not steady)"))
+        out.append(f"| {rounds[0]['query']} | " + " | ".join(cells) + f" | {verdict} |")
+    return out, missed
+
+
+def report(records: list[dict[str, Any]]) -> str:
+    lines = ["### Loads", ""] + load_table([r for r in records if r.get("step") == "load"])
+    by_size: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        if r.get("step") == "query":
+            by_size[r["size"]][r["query"]].append(r)
+    memory = {r["size"]: r for r in records if r.get("step") == "memory"}
+    for triples, queries in by_size.items():
+        rows = list(queries.values())
+        loads = [r["load"] for rounds in rows for r in rounds]
+        lines += ["", f"### Queries at {triples:,} triples", "",
+                  f"Load average during the queries: median {statistics.median(loads):.1f}, "
+                  f"range {min(loads)}–{max(loads)}.", ""]
+        lines += latency_table(rows) + [""]
+        table, missed = throughput_table(rows)
+        lines += table + [""]
+        canned = sum(1 for q in queries if q.startswith("canned:"))
+        unmeasured = [m for m in missed if m.endswith(("(not measured)", "(not steady)"))]
+        missed = [m for m in missed if m not in unmeasured]
+        lines.append(f"Throughput target (≥ Virtuoso at 8 and 32 connections, both rounds), "
+                     f"{canned} canned queries: missed on {len(missed)}"
+                     + (f" ({', '.join(m.split(':')[1] for m in missed)})" if missed else "")
+                     + f"; not measured or not steady on {len(unmeasured)}"
+                     + (f" ({', '.join(m.split(':')[1] for m in unmeasured)})" if unmeasured
+                        else "")
+                     + "; the rest have no Virtuoso answer (an error) or met it.")
+        if triples in memory:
+            m = memory[triples]
+            lines.append(f"Peak RSS while serving: k2d3 (gunicorn, all processes) "
+                         f"{m['k2d3_serve_peak_rss_kib'] / 1024:,.0f} MiB, Virtuoso "
+                         f"{m['virtuoso_peak_rss_kib'] / 1024:,.0f} MiB.")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    if len(args) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    print(report(json.loads(Path(args[0]).read_text())), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
