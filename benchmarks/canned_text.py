@@ -1,6 +1,6 @@
 """The canned queries of ``queries/*.rq`` as plain text, for running them on any engine.
 
-Benchmarks read the files themselves instead of importing ``server.canned``, so that they
+Benchmarks read the files themselves instead of importing ``server.catalogue.canned``, so that they
 keep working while ``server/`` is restructured and so that they show exactly the text an
 engine is sent. The header (lines starting with ``#+``, see ``queries/README.md``) is
 metadata; a parameter takes its ``default:`` value, or stays unbound when it has none.
@@ -23,7 +23,7 @@ _HEADER = re.compile(r"^#\+(\s*)([A-Za-z][\w-]*)(?:@[\w-]+)?\s*:\s?(.*)$")
 _PREFIX = re.compile(r"^\s*PREFIX\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _KIND = re.compile(r"^\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE | re.MULTILINE)
-#: Prefixes a default value may use besides the query's own (as ``server/canned.py``).
+#: Prefixes a default value may use besides the query's own (as ``server/catalogue/canned.py``).
 DEFAULT_PREFIXES = {"k2di": "https://w3id.org/k2d3/id/", "k2d3": "https://w3id.org/k2d3/ontology#"}
 
 

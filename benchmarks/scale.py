@@ -69,7 +69,7 @@ from virtuoso import Virtuoso, cpu_seconds, ensure_installed, free_port  # noqa:
 from virtuoso_compare import data_file, load_average  # noqa: E402
 from virtuoso_http import family_hwm_kib, p99, request_of, wrk  # noqa: E402
 
-from server import snapshots  # noqa: E402
+from server.rdf import snapshots  # noqa: E402
 
 CONNECTIONS = (1, 8, 32)
 
@@ -138,15 +138,21 @@ SERVE_ENV = {"K2D3_MAX_ROWS": "1000000000", "K2D3_QUERY_TIMEOUT": "600",
 
 @contextlib.contextmanager
 def serve(root: Path, logs: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """k2d3's server (``server.serve.run``: gunicorn, its default workers and threads) over
+    """k2d3's server (``server.serving.serve.run``: gunicorn, its default workers and threads) over
     ``root`` on a free port, stopped after.
 
     Not ``k2d3 serve``: it rebuilds a store that ``k2d3 build`` did not make (its sources'
     fingerprint is missing), which would replace the loaded graph with the article's.
     """
     port = free_port()
-    code = ("import sys; from server import serve; from server.config import load_settings; "
-            "serve.run(load_settings(store=sys.argv[1]), port=int(sys.argv[2]))")
+    code
+    =
+    ("import
+    sys; from
+    server.serving import serve; from server.config import load_settings;
+    "
+            "serve.run(load_settings(store=sys.argv[1]),
+            port=int(sys.argv[2]))")
     with open(logs / "k2d3-serve.log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-c", code, str(root), str(port)],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=HERE.parent,
