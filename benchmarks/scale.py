@@ -145,14 +145,9 @@ def serve(root: Path, logs: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
     fingerprint is missing), which would replace the loaded graph with the article's.
     """
     port = free_port()
-    code
-    =
-    ("import
-    sys; from
-    server.serving import serve; from server.config import load_settings;
-    "
-            "serve.run(load_settings(store=sys.argv[1]),
-            port=int(sys.argv[2]))")
+    code = ("import sys; from server.serving import serve; "
+            "from server.config import load_settings; "
+            "serve.run(load_settings(store=sys.argv[1]), port=int(sys.argv[2]))")
     with open(logs / "k2d3-serve.log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-c", code, str(root), str(port)],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=HERE.parent,
