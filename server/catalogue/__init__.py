@@ -1,1 +1,5 @@
-"""catalogue"""
+"""The canned-query catalogue: the model read from ``queries/*.rq``, its parameters, and
+its RDF (the SIB sparql-examples vocabulary).
+
+May import: ``server.rdf``, ``server.config``, ``server.errors``, ``server.paths``.
+"""

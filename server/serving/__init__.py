@@ -1,1 +1,7 @@
-"""serving"""
+"""``k2d3 serve``: gunicorn's settings, the worker, the front that reads requests before
+a thread is given, framing, request-line limits, and balancing between workers.
+
+May import: the application factory (``server.create_app``), ``server.http``,
+``server.sparql``, ``server.rdf``, ``server.config``, ``server.errors``, ``server.paths``.
+Never ``server.views`` directly nor ``server.build``.
+"""
