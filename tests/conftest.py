@@ -128,3 +128,18 @@ def chromium():  # type: ignore[no-untyped-def]
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups to run apart (``pytest -m live``, ``-m "not live"``, ``-m browser``, ``-m w3c``):
+    everything under ``tests/live/`` or using a real server is ``live``; Chromium tests are
+    ``browser``; the W3C suites are ``w3c``."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        path = Path(str(item.fspath))
+        if "live" in path.parts or fixtures & {"live_server", "open_page", "endpoint"}:
+            item.add_marker(pytest.mark.live)
+        if fixtures & {"open_page", "browser"}:
+            item.add_marker(pytest.mark.browser)
+        if path.name.startswith("test_w3c_"):
+            item.add_marker(pytest.mark.w3c)

@@ -14,7 +14,7 @@ Anything else goes to Flask unchanged: another path or method, any other paramet
 are not UTF-8, a conditional request. An error is rendered by the app's own error handlers, in
 a request context made for it, so its response is the one the view would have given. The app
 has no request hooks, trusted hosts or URL preprocessors that this would skip;
-``tests/test_fast_get.py`` fails if one is added.
+``tests/http/test_fast_get.py`` fails if one is added.
 """
 
 from __future__ import annotations

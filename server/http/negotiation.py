@@ -1,6 +1,6 @@
 """Content negotiation: ``Accept`` (or ``?format=``) -> the media type to answer with.
 
-A pure function over strings, table-tested in ``tests/test_negotiation.py``. It follows
+A pure function over strings, table-tested in ``tests/http/test_negotiation.py``. It follows
 RFC 9110 section 12.5.1 (https://www.rfc-editor.org/rfc/rfc9110#section-12.5.1): q-values,
 ``type/*`` and ``*/*`` wildcards, the most specific matching range decides a type's quality, and
 ``q=0`` refuses a type. Among equally acceptable types the server's order (``offered``) wins.

@@ -3,7 +3,7 @@
 Follows the SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/): query by GET
 (section 2.1.1), POST form-encoded (2.1.2) or POST ``application/sparql-query`` (2.1.3);
 update by POST form-encoded (2.2.1) or ``application/sparql-update`` (2.2.2). Takes a werkzeug
-``Request``, reads no Flask globals, and is tested case by case in ``tests/test_protocol.py``.
+``Request``, reads no Flask globals, and is tested case by case in ``tests/http/test_protocol.py``.
 
 A ``timeout=`` below :data:`MIN_TIMEOUT_S` is refused: every query that outlives its deadline
 costs the server a worker process (``server.serving.serve`` retires it), so a client asking for

@@ -8,7 +8,8 @@ so a line of megabytes also costs quadratic time). :func:`gunicorn_limit` raises
 ``K2D3_MAX_REQUEST_LINE`` (64 KiB by default), so the setting is a real bound, and has a line
 past it answered ``414`` with a message that names the limit and says to send the query by
 POST. Both are module attributes of ``gunicorn.http.message`` (gunicorn 27, pinned), set in
-the master before the workers fork; ``tests/test_request_line.py`` checks them on a real server.
+the master before the workers fork; ``tests/live/test_request_line.py`` checks them on a real
+server.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``server.serving.serve`` configures gunicorn to use :class:`K2D3Worker`; the arbiter's hooks there
 give each worker its slot on the :class:`~server.serving.balance.Board` and its watchdog. The worker
 extends gthread's internals (``enqueue_req``, ``handle``, ``finish_request``, ``murder_pending``,
-``nr_conns``), which is why gunicorn is pinned below 28; ``tests/test_worker.py`` fails if
+``nr_conns``), which is why gunicorn is pinned below 28; ``tests/serving/test_worker.py`` fails if
 they change.
 """
 

@@ -16,7 +16,8 @@ read twice:
 - an IRI cannot contain ``<``, so no two IRI attempts read the same character;
 - whitespace and comments are matched together with the token after them.
 
-The tokens are exactly those of the former expression: ``tests/test_sparql_lexer.py`` compares
+The tokens are exactly those of the former expression: ``tests/sparql/test_sparql_lexer.py``
+compares
 the two on generated text, and checks that the time grows linearly. Scanning stops after
 ``limit`` tokens, since a request with more is refused anyway (``sparql_text.too_complex``):
 that bounds the Python work (a few µs a token) for a body of any size. Measured on the 2-core

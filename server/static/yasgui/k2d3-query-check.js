@@ -1,6 +1,6 @@
 // k2d3's checks of a SPARQL query's text, behind the editor's error help and warnings (not part
 // of the vendored YASGUI bundle). Pure functions over strings, no DOM: k2d3-yasgui.js shows what
-// they find, tests/test_yasgui_browser.py calls them in Chromium. The tokenizer follows the
+// they find, tests/live/test_yasgui_browser.py calls them in Chromium. The tokenizer follows the
 // SPARQL 1.1 grammar's terminals (https://www.w3.org/TR/sparql11-query/#terminals) closely
 // enough to tell comments, strings, IRIs, variables, prefixed names and bare words apart.
 (function (root) {

@@ -19,7 +19,7 @@ from endpoint_fixtures import TOKEN, serve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import fuzz  # noqa: E402
 import fuzz_requests  # noqa: E402
 

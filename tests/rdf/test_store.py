@@ -19,7 +19,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 from server.rdf import snapshots, store
 
 EX = "http://example.org/"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _quad(value: str, graph: str = "g") -> Quad:

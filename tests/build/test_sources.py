@@ -11,7 +11,7 @@ import pytest
 from server import paths
 from server.build import sources
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 
 
 @pytest.mark.parametrize(

@@ -127,7 +127,7 @@ def test_an_interrupted_build_leaves_the_previous_store(own_store: Path) -> None
         live = store.live_dir(own_store)
         proc = subprocess.Popen([sys.executable, "-c",
                                  BUILD_WITHOUT_VALIDATION.format(store=str(own_store))],
-                                cwd=Path(__file__).resolve().parent.parent)
+                                cwd=Path(__file__).resolve().parents[2])
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()

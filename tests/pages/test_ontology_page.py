@@ -2,7 +2,7 @@
 
 Expected content comes from the Turtle source (rdflib, and its own ``@prefix`` lines), never
 from the page's code. The browser checks (phone width, both languages) are in
-tests/test_ontology_browser.py.
+tests/live/test_ontology_browser.py.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from server.build import reason, sources
 pytestmark = pytest.mark.reasoner
 K2D3 = "https://w3id.org/k2d3/ontology#"
 K2DI = "https://w3id.org/k2d3/id/"
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 
 
 def expand(curie: str) -> URIRef:

@@ -25,7 +25,7 @@ from server.rdf import store
 from server.rdf.namespaces import Namespaces
 
 ID = "https://w3id.org/k2d3/id/"
-EXPECTED = Path(__file__).parent / "data" / "evidence-map-cells.tsv"
+EXPECTED = Path(__file__).parents[1] / "data" / "evidence-map-cells.tsv"
 NS = Namespaces("https://w3id.org/k2d3/")
 
 

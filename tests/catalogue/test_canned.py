@@ -33,7 +33,7 @@ from server.catalogue import rdf as canned_rdf
 from server.rdf.store import StoreReader
 from server.sparql.execute import run_query
 
-EXPECTED = Path(__file__).parent / "data" / "expected"
+EXPECTED = Path(__file__).parents[1] / "data" / "expected"
 CURIES = {
     "k2di": "https://w3id.org/k2d3/id/",
     "k2d3": "https://w3id.org/k2d3/ontology#",

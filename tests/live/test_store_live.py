@@ -21,7 +21,7 @@ from endpoint_fixtures import fresh_store
 
 from server.rdf import store as store_mod
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import concurrent_writes  # noqa: E402

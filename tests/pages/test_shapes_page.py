@@ -13,7 +13,7 @@ from typing import Any
 
 import rdflib
 
-SHAPES = Path(__file__).resolve().parent.parent / "ontology" / "shapes.ttl"
+SHAPES = Path(__file__).resolve().parents[2] / "ontology" / "shapes.ttl"
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 
 

@@ -199,7 +199,7 @@ def test_the_cells_are_listed_as_a_table_that_names_populations(client) -> None:
     table = html[html.index('<table class="results map-cells">'):]
     table = table[:table.index("</table>")]
     rows = table.split("<tr>")[2:]  # after the header row
-    expected = (Path(__file__).parent / "data" / "evidence-map-cells.tsv").read_text(
+    expected = (Path(__file__).parents[1] / "data" / "evidence-map-cells.tsv").read_text(
         encoding="utf-8")
     assert len(rows) == len([line for line in expected.splitlines()
                              if line and not line.startswith(("#", "outcome\t"))])

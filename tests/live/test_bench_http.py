@@ -17,7 +17,7 @@ import pytest
 import requests
 from endpoint_fixtures import fresh_store, serve
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_http import LeanClient  # noqa: E402

@@ -2,7 +2,7 @@
 
 Expected values come from the sources (queries/*.rq through ``server.catalogue.canned``, the
 ontology through rdflib), not from the editor's own code. The page itself is tested in Chromium in
-tests/test_yasgui_browser.py.
+tests/live/test_yasgui_browser.py.
 """
 
 from __future__ import annotations

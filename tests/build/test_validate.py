@@ -20,7 +20,7 @@ K2D3 = Namespace("https://w3id.org/k2d3/ontology#")
 K2DI = Namespace("https://w3id.org/k2d3/id/")
 OA = Namespace("http://www.w3.org/ns/oa#")
 PROV = Namespace("http://www.w3.org/ns/prov#")
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parents[1] / "data"
 INVALID = sorted((DATA_DIR / "invalid").glob("*.ttl"))
 
 
