@@ -12,7 +12,7 @@ when the connection is reset or the answer does not come (a reused keep-alive co
 server closed while idle is retried once on a new one, as HTTP clients do). ``/healthz`` is
 asked every 500 requests, and at the end the server process must still be running. Failures
 go to ``--out`` (JSON lines, each request in full to replay it); the summary is printed and
-the exit status is 1 if anything failed. ``tests/test_fuzz.py`` runs a short version.
+the exit status is 1 if anything failed. ``tests/live/test_fuzz.py`` runs a short version.
 """
 
 from __future__ import annotations
