@@ -7,6 +7,7 @@ less than rendering it. Crawlers and caches revalidate with ``If-None-Match`` an
 Responses that already carry an ETag (the SPARQL endpoint's, built from the store version) or
 that stream keep theirs; their views test ``If-None-Match`` with :func:`etag_matches`.
 Graph Store writes honour ``If-Match`` and ``If-None-Match`` through :func:`write_refusal`.
+The headers are parsed by werkzeug's ``parse_etags`` (a tag may hold a comma: ``"x,y"``).
 """
 
 from __future__ import annotations
@@ -14,22 +15,24 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from flask import Response, request
+from werkzeug.http import parse_etags, unquote_etag
 
 
-def _tags(header: str | None) -> list[str]:
-    """The entity tags (or ``*``) a conditional header lists, as written."""
-    return [t.strip() for t in (header or "").split(",")]
-
-
-def _weak(tags: list[str]) -> set[str]:
-    """The tags with any ``W/`` taken off, for the weak comparison."""
-    return {t.removeprefix("W/") for t in tags}
+def _value(etag: str) -> tuple[str, bool]:
+    """``"x"`` -> (``x``, strong); ``W/"x"`` -> (``x``, weak)."""
+    value, weak = unquote_etag(etag)
+    return value or "", weak
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """Whether an ``If-None-Match`` header names ``etag``, by the weak comparison RFC 9110
-    (13.1.2) prescribes for it: ``W/"x"`` and ``"x"`` match each other."""
-    return etag.removeprefix("W/") in _weak(_tags(if_none_match))
+    (13.1.2) prescribes for it: ``W/"x"`` and ``"x"`` match each other. ``*`` is honoured for
+    writes only (:func:`write_refusal`); on a read it would answer 304 before the query is
+    checked, hiding an error (13.2.1)."""
+    if not if_none_match:
+        return False
+    tags, value = parse_etags(if_none_match), _value(etag)[0]
+    return tags.is_strong(value) or tags.is_weak(value)
 
 
 def write_refusal(if_match: str | None, if_none_match: str | None,
@@ -41,18 +44,28 @@ def write_refusal(if_match: str | None, if_none_match: str | None,
     the target exist; ``If-None-Match`` compares weakly and ``*`` asks that it not exist.
     """
     if if_match:
-        tags = _tags(if_match)
+        tags = parse_etags(if_match)
         if current is None:
             return "If-Match: the graph does not exist"
-        if "*" not in tags and not set(tags) & set(current):
+        strong = [value for value, weak in map(_value, current) if not weak]
+        if not tags.star_tag and not any(tags.is_strong(value) for value in strong):
             return "If-Match: the graph has changed since that ETag was given (or it is not one)"
     if if_none_match and current is not None:
-        tags = _tags(if_none_match)
-        if "*" in tags:
+        tags = parse_etags(if_none_match)
+        if tags.star_tag:
             return "If-None-Match: *, and the graph exists"
-        if _weak(tags) & _weak(list(current)):
+        if any(tags.contains_weak(_value(tag)[0]) for tag in current):
             return "If-None-Match: the graph has not changed since that ETag was given"
     return None
+
+
+def not_modified(etag: str, *, vary: str | None = "Accept") -> Response | None:
+    """The 304 for a request whose ``If-None-Match`` names ``etag``, else ``None``: the one
+    place a view's own ETag (the store version's) becomes a 304."""
+    if not etag_matches(request.headers.get("If-None-Match"), etag):
+        return None
+    headers = {"ETag": etag, **({"Vary": vary} if vary else {})}
+    return Response(status=304, headers=headers)
 
 
 def add_etag(response: Response) -> Response:

@@ -33,7 +33,7 @@ from server.errors import (
     UnsupportedMediaType,
 )
 from server.http import openapi, protocol, rdf_payload
-from server.http.conditional import etag_matches, write_refusal
+from server.http.conditional import not_modified, write_refusal
 from server.http.context import reader, settings
 from server.http.negotiation import negotiate
 from server.rdf.formats import GRAPH_TYPES, content_type, rdf_format
@@ -144,8 +144,8 @@ def _get_dataset() -> Response:
                             "graph with ?graph=<iri> or ?default for the other formats")
     store, version = reader().snapshot()
     etag = f'"{version}-{media_type}-dataset"'
-    if etag_matches(request.headers.get("If-None-Match"), etag):
-        return Response(status=304, headers={"ETag": etag})
+    if (unchanged := not_modified(etag)) is not None:
+        return unchanged
     fmt = rdf_format(media_type)
     known = prefixes(settings().ns)
     body = stream_writes(lambda out: rdf_serialize(
@@ -165,8 +165,8 @@ def _get(graph: Graph | None) -> Response:
     if not _exists(store, graph):  # before the ETag: a graph deleted since is 404, not 304
         raise NotFound(f"no graph {graph}")
     etag = _etag(version, media_type, graph)
-    if etag_matches(request.headers.get("If-None-Match"), etag):
-        return Response(status=304, headers={"ETag": etag})
+    if (unchanged := not_modified(etag)) is not None:
+        return unchanged
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
     result = execute.QueryResult("graph", triples=triples, prefixes=prefixes(settings().ns))
     return Response(execute.serialize(result, media_type), 200,

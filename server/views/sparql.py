@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from server.errors import BadRequest, NotAcceptable
 from server.http import metrics, openapi, protocol
-from server.http.conditional import etag_matches
+from server.http.conditional import not_modified
 from server.http.context import reader, settings, strict_federation
 from server.http.headers import QUERY_HASH
 from server.http.negotiation import negotiate
@@ -99,12 +99,6 @@ def _query(req: protocol.SparqlRequest) -> Response:
     return Response(found.body, found.status, headers=found.headers)
 
 
-def _not_modified(etag: str) -> Response | None:
-    if etag_matches(request.headers.get("If-None-Match"), etag):
-        return Response(status=304, headers={"ETag": etag, "Vary": "Accept"})
-    return None
-
-
 def _update(req: protocol.SparqlRequest) -> Response:
     s = settings()
     request.environ[QUERY_HASH] = metrics.query_hash(req.text)
@@ -131,7 +125,7 @@ def _description(req: protocol.SparqlRequest) -> Response:
     # The description names the endpoint's own URL, so the tag covers it and the format.
     key = f"{endpoint_url()} {media_type}".encode()
     etag = f'"sd-{version}-{hashlib.sha256(key).hexdigest()[:12]}"'
-    cached = _not_modified(etag)
+    cached = not_modified(etag)
     if cached is not None:
         return cached
     triples = service_description.describe(store, endpoint_url(), settings())

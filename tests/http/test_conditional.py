@@ -26,6 +26,16 @@ def test_etag_matches(header: str | None, expected: bool) -> None:
     assert etag_matches(header, 'W/"v1-abc"') is expected, "weak comparison"
 
 
+def test_a_tag_may_hold_a_comma() -> None:
+    """RFC 9110 8.8.3: an entity tag is any visible character but DQUOTE, commas included; a
+    splitter on commas read ``"x,y"`` as two tags, ``"x`` and ``y"``."""
+    assert etag_matches('"x,y"', '"x,y"')
+    assert etag_matches('"a", "x,y"', '"x,y"')
+    assert not etag_matches('"x,y"', '"x"')
+    assert write_refusal('"x,y"', None, {'"x,y"'}) is None
+    assert write_refusal('"x"', None, {'"x,y"'}) is not None
+
+
 CURRENT = {'"v2-text/turtle-1a"', '"v2-application/n-triples-1a"'}
 
 
