@@ -17,7 +17,7 @@ _KEYWORD_TEXT = (
     "EXISTS COUNT SUM MIN MAX AVG SAMPLE GROUP_CONCAT SEPARATOR STR LANG LANGMATCHES COALESCE IF "
     "BOUND CONCAT CONTAINS STRSTARTS LCASE UCASE REGEX isIRI isLiteral isBlank a"
 )
-KEYWORDS = tuple(_KEYWORD_TEXT.split())  # endpoint engineer: fixed a broken import
+KEYWORDS = tuple(_KEYWORD_TEXT.split())
 
 #: One alternative per class, each matching in time linear in what it consumes: the quantifiers
 #: are possessive, a string not closed runs to the end of its line, and a run of name

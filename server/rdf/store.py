@@ -1,4 +1,7 @@
-"""The on-disk Oxigraph store: the only code that opens a pyoxigraph ``Store`` on it.
+"""The on-disk Oxigraph store: how the server reads it and writes it.
+
+Besides this module only the build opens a store folder (``server/build/pipeline.py``: it reads
+the live snapshot to keep user graphs, and fills a new folder before it is published here).
 
 The store folder is a series of immutable snapshots (``server/rdf/snapshots.py`` has the layout):
 a write is one transaction on a copy (:func:`writer`), swapped in whole, so readers see the
