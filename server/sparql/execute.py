@@ -166,7 +166,28 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
         BadGateway: an allow-listed ``SERVICE`` failed (502).
     """
     fetches = check_federation(query, federation_allow, strict_federation)
-    kwargs: dict[str, Any] = {"base_iri": base_iri}
+    kwargs = _dataset(query, default_graph, named_graphs, union_default_graph, substitutions)
+    kwargs["base_iri"] = base_iri
+    direct = _direct_format(sparql_text.outline(query), media_type, max_rows)
+    key = query_key(query, union_default_graph, repr(default_graph), repr(named_graphs),
+                    repr(substitutions) if substitutions else None)
+    started = time.perf_counter()
+    try:
+        result: QueryResult = runner(
+            lambda: _evaluate(store, query, kwargs, direct, max_rows, media_type or ""),
+            timeout_s, key=key)
+    except (SyntaxError, RuntimeError, OSError) as exc:
+        raise _refusal(exc, fetches) from None
+    result.elapsed_ms = (time.perf_counter() - started) * 1000
+    if result.kind == "graph":  # written with the query's own prefixes, as Fuseki does
+        result.prefixes = dict(sparql_text.outline(query).prefixes)
+    return result
+
+
+def _dataset(query: str, default_graph: list[str] | None, named_graphs: list[str] | None,
+             union_default_graph: bool, substitutions: dict[str, Any] | None) -> dict[str, Any]:
+    """``Store.query``'s keyword arguments for the dataset and the variables bound."""
+    kwargs: dict[str, Any] = {}
     if default_graph is not None or named_graphs is not None:
         kwargs["default_graph"] = [_graph(g) for g in default_graph or []]
         kwargs["named_graphs"] = [to_iri(g, "named-graph-uri") for g in named_graphs or []]
@@ -174,51 +195,48 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
         kwargs["use_default_graph_as_union"] = True
     if substitutions:
         kwargs["substitutions"] = {Variable(k): v for k, v in substitutions.items()}
-    direct = _direct_format(sparql_text.outline(query), media_type, max_rows)
-    started = time.perf_counter()
+    return kwargs
 
-    def work() -> QueryResult:
-        answer = store.query(query, **kwargs)
-        if isinstance(direct, QueryResultsFormat) and isinstance(answer, QuerySolutions):
-            # The LIMIT comes from the server's own lexer, which a crafted text can mislead:
-            # it only says when to try; the marker count guards the row cap for real.
-            guard = MarkCap(ROW_MARKERS[direct], max_rows)
-            with contextlib.suppress(RowCapFull):
-                answer.serialize(cast("IO[bytes]", guard), format=direct)
-            if not guard.full:
-                return QueryResult("select", [v.value for v in answer.variables],
-                                   body=b"".join(guard.parts), body_type=media_type or "")
-            answer = store.query(query, **kwargs)  # more than the LIMIT said: cap it as TSV
-        if isinstance(direct, RdfFormat) and isinstance(answer, QueryTriples):
-            cap = RowCap(max_rows, header_lines=0)
-            with contextlib.suppress(RowCapFull):
-                answer.serialize(cast("IO[bytes]", cap), format=direct)
-            return QueryResult("graph", truncated=cap.truncated, body=b"".join(cap.parts),
-                               body_type=media_type or "")
-        return _collect(answer, max_rows)
 
-    key = query_key(query, union_default_graph, repr(default_graph), repr(named_graphs),
-                    repr(substitutions) if substitutions else None)
-    try:
-        result: QueryResult = runner(work, timeout_s, key=key)
-    except SyntaxError as exc:
-        raise QuerySyntaxError(str(exc)) from None
-    except RuntimeError as exc:
-        if (refusal := refused_by_engine(exc)) is None:
-            raise
-        raise refusal from None
-    except OSError as exc:
-        if fetches:  # pyoxigraph reports a remote's failure (refused, 5xx, bad body) as OSError
-            names = ", ".join(f"<{iri}>" for iri in dict.fromkeys(fetches))
-            raise BadGateway(f"a SERVICE endpoint this query calls ({names}) failed: "
-                             f"{_one_line(exc)}") from None
-        if is_network_refusal(exc):  # a fetch the text check did not see, stopped
-            raise FederationRefused(FETCH_STOPPED) from None
-        raise QueryFailed(f"query evaluation failed: {exc}") from None
-    result.elapsed_ms = (time.perf_counter() - started) * 1000
-    if result.kind == "graph":  # written with the query's own prefixes, as Fuseki does
-        result.prefixes = dict(sparql_text.outline(query).prefixes)
-    return result
+def _evaluate(store: Store, query: str, kwargs: dict[str, Any],
+              direct: QueryResultsFormat | RdfFormat | None, max_rows: int,
+              body_type: str) -> QueryResult:
+    """Run the query (in the runner's thread) and collect its answer, serialised at once in
+    ``direct`` where that is safe (see :func:`run_query`)."""
+    answer = store.query(query, **kwargs)
+    if isinstance(direct, QueryResultsFormat) and isinstance(answer, QuerySolutions):
+        # The LIMIT comes from the server's own lexer, which a crafted text can mislead:
+        # it only says when to try; the marker count guards the row cap for real.
+        guard = MarkCap(ROW_MARKERS[direct], max_rows)
+        with contextlib.suppress(RowCapFull):
+            answer.serialize(cast("IO[bytes]", guard), format=direct)
+        if not guard.full:
+            return QueryResult("select", [v.value for v in answer.variables],
+                               body=b"".join(guard.parts), body_type=body_type)
+        answer = store.query(query, **kwargs)  # more than the LIMIT said: cap it as TSV
+    if isinstance(direct, RdfFormat) and isinstance(answer, QueryTriples):
+        cap = RowCap(max_rows, header_lines=0)
+        with contextlib.suppress(RowCapFull):
+            answer.serialize(cast("IO[bytes]", cap), format=direct)
+        return QueryResult("graph", truncated=cap.truncated, body=b"".join(cap.parts),
+                           body_type=body_type)
+    return _collect(answer, max_rows)
+
+
+def _refusal(exc: Exception, fetches: Sequence[str]) -> Exception:
+    """What a failure of the store's evaluation is answered with (``exc`` itself for a bug)."""
+    if isinstance(exc, SyntaxError):
+        return QuerySyntaxError(str(exc))
+    if isinstance(exc, RuntimeError):
+        refusal = refused_by_engine(exc)
+        return exc if refusal is None else refusal
+    if fetches:  # pyoxigraph reports a remote's failure (refused, 5xx, bad body) as OSError
+        names = ", ".join(f"<{iri}>" for iri in dict.fromkeys(fetches))
+        return BadGateway(f"a SERVICE endpoint this query calls ({names}) failed: "
+                          f"{_one_line(exc)}")
+    if isinstance(exc, OSError) and is_network_refusal(exc):  # a fetch the text check missed
+        return FederationRefused(FETCH_STOPPED)
+    return QueryFailed(f"query evaluation failed: {exc}")
 
 
 def _direct_format(shape: sparql_text.Outline, media_type: str | None,
