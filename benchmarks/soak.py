@@ -124,6 +124,7 @@ def call(session: requests.Session, tally: Tally, route: str, method: str, url: 
 def targets(store: Path) -> dict[str, list[str]]:
     """What the readers ask for: canned query names, resource paths, dump names."""
     from server.catalogue import canned
+    from server.catalogue import params as canned_params
     from server.rdf.store import StoreReader
 
     st = StoreReader(store, 0).get()
@@ -135,7 +136,7 @@ def targets(store: Path) -> dict[str, list[str]]:
     names = []
     for query in canned.catalogue():
         try:
-            canned.bind(query, {})
+            canned_params.bind(query, {})
         except ValueError:  # a parameter with no default: the bare page is a 400
             continue
         names.append(query.name)

@@ -246,7 +246,8 @@ def test_prune_removes_leftovers_and_unheld_snapshots_only(tmp_path: Path) -> No
 def _kill_mid_write(root: Path, quads: int) -> int:
     """Start a process writing ``quads`` quads, kill -9 it once it has begun; its exit code."""
     code = (
-        "import sys; from pathlib import Path; from pyoxigraph import *; from server import store\n"
+        "import sys; from pathlib import Path; from pyoxigraph import *\n"
+        "from server.rdf import store\n"
         "with store.writer(Path(sys.argv[1])) as db:\n"
         "    db.remove_graph(NamedNode('http://example.org/g'))\n"
         "    print('writing', flush=True)\n"

@@ -141,7 +141,7 @@ def test_the_largest_body_is_pre_checked_within_a_second(unit: str) -> None:
     """K2D3_MAX_BODY_BYTES is 10 MB: the pre-check of a body that size is cheap whatever it
     holds (a second of CPU, with room for a busy machine: it takes 0.1-0.5 s)."""
     text = "ASK { FILTER(\"" + "\\u0041" * 1000 + "\") " + unit * (10_000_000 // len(unit))
-    assert _cpu_seconds(text, runs=2) < 1.5
+    assert _cpu_seconds(text, runs=3) < 1.5
 
 
 @pytest.mark.parametrize("text", [
@@ -151,4 +151,4 @@ def test_the_largest_body_is_pre_checked_within_a_second(unit: str) -> None:
     'ASK { VALUES ?x { <' + "a/" * 99_000 + '> } FILTER("\\u0041' + "a" * 9_790_000 + '") }',
 ], ids=["escapes", "four-readings"])
 def test_the_costliest_bodies_are_pre_checked_within_a_second(text: str) -> None:
-    assert _cpu_seconds(text, runs=2) < 1.5
+    assert _cpu_seconds(text, runs=3) < 1.5
