@@ -14,29 +14,17 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
+from server.rdf import vocab
+
 K2D3_BASE = "https://w3id.org/k2d3/"
 K2D3 = K2D3_BASE + "ontology#"
 SOURCE_ARTICLE_URL = "https://sciencebasedmedicine.org/should-you-take-vitamin-k-with-your-vitamin-d/"
 
 #: Namespaces of standard vocabularies: their IRIs are not external identifiers.
 STANDARD_NAMESPACES = (
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "http://www.w3.org/2000/01/rdf-schema#",
-    "http://www.w3.org/2002/07/owl#",
-    "http://www.w3.org/2001/XMLSchema#",
-    "http://www.w3.org/2004/02/skos/core#",
-    "http://purl.org/dc/terms/",
-    "http://purl.org/dc/elements/1.1/",
-    "http://www.w3.org/ns/prov#",
-    "http://www.w3.org/ns/oa#",
-    "http://www.w3.org/ns/shacl#",
-    "https://schema.org/",
-    "http://schema.org/",
-    "http://rdfs.org/ns/void#",
-    "http://www.w3.org/ns/sparql-service-description#",
-    "http://www.w3.org/ns/dcat#",
-    "http://purl.org/vocab/vann/",
-    "https://w3id.org/biolink/vocab/",
+    vocab.RDF, vocab.RDFS, vocab.OWL, vocab.XSD, vocab.SKOS, vocab.DCTERMS, vocab.DC,
+    vocab.PROV, vocab.OA, vocab.SH, vocab.SCHEMA, "http://schema.org/", vocab.VOID, vocab.SD,
+    vocab.DCAT, vocab.VANN, vocab.BIOLINK,
 )
 
 #: Single IRIs that are allowed although they are neither k2d3's nor a standard namespace's.

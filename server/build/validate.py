@@ -21,8 +21,9 @@ from rdflib.namespace import RDF, SH
 from server import paths
 from server.build.identifiers import K2D3, identifier_errors
 from server.rdf import coverage
+from server.rdf.vocab import OA
 
-OA = "http://www.w3.org/ns/oa#"
+
 @dataclass(frozen=True)
 class Violation:
     """One SHACL validation result."""

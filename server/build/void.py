@@ -10,9 +10,8 @@ from __future__ import annotations
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from server.rdf.namespaces import Namespaces
+from server.rdf.vocab import DCTERMS, VOID
 
-VOID = "http://rdfs.org/ns/void#"
-DCTERMS = "http://purl.org/dc/terms/"
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD_INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 SOURCE_URL = "https://sciencebasedmedicine.org/should-you-take-vitamin-k-with-your-vitamin-d/"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from server import paths
 from server.rdf.namespaces import DEFAULT_BASE
+from server.rdf.vocab import XSD
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 #: Prefixes a parameter value may always use, besides the query's own (``k2di:osteocalcin``).

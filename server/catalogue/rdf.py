@@ -16,16 +16,11 @@ from collections.abc import Iterable
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from server.catalogue.canned import XSD, CannedQuery, Param
+from server.catalogue.canned import CannedQuery, Param
 from server.catalogue.params import coerce
 from server.rdf.namespaces import DEFAULT_BASE, Namespaces
+from server.rdf.vocab import DCTERMS, OWL, RDF, RDFS, SCHEMA, SH, XSD
 
-SH = "http://www.w3.org/ns/shacl#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SCHEMA = "https://schema.org/"
-DCTERMS = "http://purl.org/dc/terms/"
-OWL = "http://www.w3.org/2002/07/owl#"
 KIND_CLASS = {
     "select": "SPARQLSelectExecutable",
     "ask": "SPARQLAskExecutable",

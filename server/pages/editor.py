@@ -24,15 +24,12 @@ from pyoxigraph import Store
 from server.config import Settings
 from server.pages import i18n
 from server.rdf import labels
+from server.rdf.vocab import OWL, RDF, RDFS, SCHEMA, SH
 
-SH = "http://www.w3.org/ns/shacl#"
-RDFS = labels.RDFS
-OWL = "http://www.w3.org/2002/07/owl#"
-SCHEMA = "https://schema.org/"
 #: Ontology types offered as classes, and as properties, by autocompletion.
 CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 PROPERTY_TYPES = (OWL + "ObjectProperty", OWL + "DatatypeProperty", OWL + "AnnotationProperty",
-                  "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property")
+                  RDF + "Property")
 
 
 def prefixes(store: Store, settings: Settings) -> dict[str, str]:

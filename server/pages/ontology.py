@@ -21,10 +21,9 @@ from server.pages import class_tree
 from server.pages.resource import MATCH_PROPERTIES, Terms
 from server.rdf import labels
 from server.rdf.namespaces import Namespaces
+from server.rdf.vocab import OWL, RDF
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = labels.RDFS
-OWL = "http://www.w3.org/2002/07/owl#"
 DCTERMS = labels.DCTERMS
 CLASS_TYPES = (OWL + "Class", RDFS + "Class")
 PROPERTY_KINDS = {"object_properties": OWL + "ObjectProperty",

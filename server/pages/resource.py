@@ -18,17 +18,17 @@ from server.rdf import labels
 from server.rdf.dereference import local_path
 from server.rdf.labels import short_name
 from server.rdf.namespaces import Namespaces
+from server.rdf.vocab import OWL, PROV
 
 PAGE_SIZE = 50
 MAX_DEPTH = 3
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-OWL = "http://www.w3.org/2002/07/owl#"
 SKOS = labels.SKOS
 #: Properties whose IRI values outside the base are listed as "external matches".
 MATCH_PROPERTIES = (SKOS + "exactMatch", SKOS + "closeMatch", SKOS + "broadMatch",
                     SKOS + "narrowMatch", SKOS + "relatedMatch", OWL + "sameAs",
                     OWL + "equivalentClass", OWL + "equivalentProperty",
-                    labels.RDFS + "seeAlso", "http://www.w3.org/ns/prov#wasDerivedFrom")
+                    labels.RDFS + "seeAlso", PROV + "wasDerivedFrom")
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 

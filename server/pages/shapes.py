@@ -15,8 +15,8 @@ from pyoxigraph import NamedNode, Store
 from server.pages.resource import Terms
 from server.rdf import labels
 from server.rdf.namespaces import Namespaces
+from server.rdf.vocab import SH
 
-SH = "http://www.w3.org/ns/shacl#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 

@@ -21,8 +21,8 @@ from pyoxigraph import NamedNode, Store
 
 from server import paths
 from server.rdf import coverage
+from server.rdf.vocab import OA
 
-OA = "http://www.w3.org/ns/oa#"
 QUOTATIONS = f"""
 PREFIX oa: <{OA}>
 SELECT DISTINCT ?q ?exact ?prefix ?suffix ?citer ?classifies WHERE {{

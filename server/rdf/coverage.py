@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
+from server.rdf.vocab import OA
+
 #: Characters that end a sentence, and characters that separate clauses within one.
 SENTENCE_END = "。?!？！"
 CLAUSE_BREAK = ",,、;;::—"
@@ -127,7 +129,6 @@ def cut_clauses(text: str, sentence_list: Sequence[Sentence], start: int, end: i
 
 # --- reading the spans from the graph -----------------------------------------------------
 
-OA = "http://www.w3.org/ns/oa#"
 
 
 def selector_spans(graph: Graph, text: str) -> dict[str, tuple[int, int]]:

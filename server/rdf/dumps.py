@@ -28,12 +28,12 @@ from pyoxigraph import NamedNode, Quad, RdfFormat, Store, serialize
 from server.rdf import snapshots
 from server.rdf.labels import prefixes
 from server.rdf.namespaces import Namespaces
+from server.rdf.vocab import VOID
 
 DUMPS = "dumps"
 SUMS = "SHA256SUMS"
 NQUADS = "k2d3.nq.gz"
 TRIG = "k2d3.trig.gz"
-VOID = "http://rdfs.org/ns/void#"
 #: Without ``charset``: Flask's ``send_file`` adds ``; charset=utf-8`` to every ``text/*`` type.
 MEDIA_TYPES = {".nq.gz": "application/gzip", ".trig.gz": "application/gzip",
                ".ttl": "text/turtle", SUMS: "text/plain"}

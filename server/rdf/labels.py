@@ -14,35 +14,11 @@ from urllib.parse import unquote
 from pyoxigraph import Literal, NamedNode, Store
 
 from server.rdf.namespaces import Namespaces
-
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCTERMS = "http://purl.org/dc/terms/"
-SH = "http://www.w3.org/ns/shacl#"
+from server.rdf.vocab import DCTERMS, OBO, PREFIXES, RDFS, SH, SKOS
 
 LABEL_PROPERTIES = (RDFS + "label", SKOS + "prefLabel", DCTERMS + "title", SH + "name")
 DEFINITION_PROPERTIES = (SKOS + "definition", RDFS + "comment", DCTERMS + "description")
 
-#: Prefixes used to shorten IRIs without labels (and by the pages to show CURIEs).
-PREFIXES = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": RDFS,
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": SKOS,
-    "dcterms": DCTERMS,
-    "sh": SH,
-    "prov": "http://www.w3.org/ns/prov#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "void": "http://rdfs.org/ns/void#",
-    "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "schema": "https://schema.org/",
-    "vann": "http://purl.org/vocab/vann/",
-    "biolink": "https://w3id.org/biolink/vocab/",
-    "mesh": "http://id.nlm.nih.gov/mesh/",
-    "uniprot": "http://purl.uniprot.org/uniprot/",
-}
-OBO = "http://purl.obolibrary.org/obo/"
 
 
 def prefixes(ns: Namespaces) -> dict[str, str]:

@@ -15,12 +15,9 @@ from typing import Any
 from pyoxigraph import BlankNode, Literal, NamedNode, Store, Triple
 
 from server.config import Settings
+from server.rdf.vocab import FORMATS, SD, VOID, XSD
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-FORMATS = "http://www.w3.org/ns/formats/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 
 #: Result formats announced (IRIs of http://www.w3.org/ns/formats/).
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
