@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "rdf": FOUNDATION,
     "config": FOUNDATION | {"rdf"},
     "sparql": FOUNDATION | {"rdf", "config"},
-    "catalogue": FOUNDATION | {"rdf", "config"},
+    "catalogue": FOUNDATION | {"rdf", "config", "sparql"},
     "http": FOUNDATION | {"rdf", "config", "sparql"},
     "pages": FOUNDATION | {"rdf", "config", "sparql", "catalogue"},
     "views": FOUNDATION | {"rdf", "config", "sparql", "catalogue", "http", "pages"},

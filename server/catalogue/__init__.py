@@ -1,5 +1,6 @@
 """The canned-query catalogue: the model read from ``queries/*.rq``, its parameters, and
 its RDF (the SIB sparql-examples vocabulary).
 
-May import: ``server.rdf``, ``server.config``, ``server.errors``, ``server.paths``.
+May import: ``server.sparql`` (its lexer), ``server.rdf``, ``server.config``,
+``server.errors``, ``server.paths``.
 """

@@ -17,6 +17,7 @@ from pathlib import Path
 from server import paths
 from server.rdf.namespaces import DEFAULT_BASE
 from server.rdf.vocab import XSD
+from server.sparql.text import query_form, tokens
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
@@ -37,14 +38,6 @@ _HEADER = re.compile(r"^#\+(\s*)([A-Za-z][\w-]*)(?:@([a-z]{2}(?:-[A-Za-z0-9]+)*)
 #: Possessive, and ``^`` followed by blanks that are not newlines: ``^\s*`` read every later blank
 #: line again from each line start (quadratic in the number of blank lines).
 _PREFIX = re.compile(r"^[^\S\n]*+PREFIX\s++([\w.-]*+):\s*+<([^>]*+)>", re.IGNORECASE | re.MULTILINE)
-#: IRIs and strings (kept whole, so a ``#`` inside them is not a comment) or a comment. A string
-#: not closed ends at its line's end (so no quote inside it is tried again as a start); a
-#: backslash escapes the next character, if any.
-_COMMENT_OR_TOKEN = re.compile(
-    r'<[^<>"{}|^`\\\s]*+>|"(?:[^"\\\n]++|\\.?)*+(?:"|$)|\'(?:[^\'\\\n]++|\\.?)*+(?:\'|$)'
-    r'|#[^\n]*+', re.MULTILINE)
-
-
 class CatalogueError(ValueError):
     """A ``.rq`` file whose header does not follow the format (names the file and line)."""
 
@@ -108,14 +101,13 @@ class CannedQuery:
 
 
 def query_kind(text: str) -> str:
-    """``select``, ``ask``, ``construct`` or ``describe``: the query form's first keyword."""
-    body = _COMMENT_OR_TOKEN.sub(lambda m: " " if m.group(0).startswith("#") else m.group(0),
-                                 text)
-    body = re.sub(r"(?is)^\s*((PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", "", body)
-    word = body.split(None, 1)[0].lower() if body.strip() else ""
-    if word not in KINDS:
-        raise CatalogueError(f"not a SPARQL query form: {word!r}")
-    return word
+    """``select``, ``ask``, ``construct`` or ``describe``: the query's form, read by the
+    endpoint's own lexer (``server.sparql.text``), so prologue, comments and strings are
+    skipped exactly as the endpoint skips them."""
+    form = query_form(tokens(text))
+    if form is None:
+        raise CatalogueError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+    return form.lower()
 
 
 def expand(value: str, prefixes: Mapping[str, str]) -> str:
