@@ -25,7 +25,7 @@ from server.catalogue import canned  # noqa: E402
 from server.catalogue import params as canned_params  # noqa: E402
 from server.config import load_settings  # noqa: E402
 from server.rdf.store import StoreReader  # noqa: E402
-from server.sparql.execute import run_query  # noqa: E402
+from server.sparql.execute import Limits, run_query  # noqa: E402
 
 BUDGET_MS = 100.0
 
@@ -58,8 +58,9 @@ def main() -> int:
         bare = 0.0
         if query is not None:
             subs = canned_params.bind(query, {}, store)
-            bare = timings_ms(lambda q=query, s=subs: run_query(
-                store, q.text, substitutions=s, timeout_s=30, max_rows=10_000), args.repeat)[0]
+            limits = Limits(timeout_s=30, max_rows=10_000)
+            bare = timings_ms(lambda q=query, s=subs, lim=limits: run_query(
+                store, q.text, lim, substitutions=s), args.repeat)[0]
         flag = "  OVER BUDGET" if worst > BUDGET_MS else ""
         over += worst > BUDGET_MS
         print(f"{path:<44} {page:8.1f} {worst:8.1f} {bare:9.1f} {page - bare:9.1f}{flag}")

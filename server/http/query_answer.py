@@ -106,13 +106,13 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
     etag = etag_for(req, media_type, timeout, version)
     if etag_matches(if_none_match, etag):
         return Answer(304, [("ETag", etag), ("Vary", "Accept")], [])
+    limits = execute.Limits.of(s, timeout_s=timeout, runner=served.runner_for(timeout),
+                               strict_federation=served.strict_federation)
     result = execute.run_query(
-        store, req.text, timeout_s=timeout, max_rows=s.max_rows,
+        store, req.text, limits,
         default_graph=list(req.default_graphs) if req.names_dataset else None,
         named_graphs=list(req.named_graphs) if req.names_dataset else None,
-        union_default_graph=s.union_default_graph, federation_allow=s.federation_allow,
-        base_iri=served.endpoint, runner=served.runner_for(timeout), media_type=media_type,
-        strict_federation=served.strict_federation)
+        base_iri=served.endpoint, media_type=media_type)
     media_type = _for_kind(result.kind, media_type, accept, req.format)
     headers = [("Content-Type", content_type(media_type, graph=result.kind == "graph")),
                ("ETag", etag), ("Vary", "Accept"), ("Cache-Control", "no-cache"),

@@ -17,7 +17,7 @@ from pyoxigraph import Literal, Store
 from server.catalogue import canned
 from server.rdf import labels
 from server.rdf.namespaces import Namespaces
-from server.sparql.execute import run_query
+from server.sparql.execute import Limits, run_query
 
 #: The most matches a search returns, and the longest text it accepts.
 MAX_RESULTS = 100
@@ -55,7 +55,7 @@ def entities(store: Store, ns: Namespaces, text: str, lang: str) -> list[Hit]:
         return []
     found: dict[str, tuple[str, str | None]] = {}
     for word in words:
-        result = run_query(store, LABELS, timeout_s=5, max_rows=5000, substitutions={
+        result = run_query(store, LABELS, Limits(timeout_s=5, max_rows=5000), substitutions={
             "text": Literal(word), "base": Literal(ns.base), "vocab": Literal(ns.vocab)})
         hits: dict[str, tuple[str, str | None]] = {}
         for row in result.rows:

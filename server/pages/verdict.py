@@ -17,7 +17,7 @@ from pyoxigraph import Literal, NamedNode, Store
 
 from server.catalogue import canned
 from server.rdf import labels
-from server.sparql.execute import run_query
+from server.sparql.execute import Limits, run_query
 
 #: The frame of each sentence; the values are labels from the graph.
 SENTENCES: dict[str, dict[str, str]] = {
@@ -72,7 +72,7 @@ def rows(store: Store, timeout_s: float = 10.0) -> list[Row]:
     """The verdict's rows, each with the gaps and certainty raters of its claims."""
     query = canned.find("verdict")
     assert query is not None, "the canned query 'verdict' ships with k2d3"
-    result = run_query(store, query.text, timeout_s=timeout_s, max_rows=1000)
+    result = run_query(store, query.text, Limits(timeout_s=timeout_s, max_rows=1000))
     out = []
     for r in result.rows:
         topic = r.get("outcome") or r.get("routineUseFor")
@@ -85,7 +85,7 @@ def rows(store: Store, timeout_s: float = 10.0) -> list[Row]:
     claims = sorted({c for row in out for c in row.claims})
     if claims:
         text = GAPS.replace("CLAIMS", " ".join(f"<{c}>" for c in claims))
-        details = run_query(store, text, timeout_s=timeout_s, max_rows=1000).rows
+        details = run_query(store, text, Limits(timeout_s=timeout_s, max_rows=1000)).rows
         for row in out:
             for d in details:
                 if d["claim"].value not in row.claims:
@@ -150,7 +150,7 @@ LEGEND_ORDER = ("verdict-supported", "verdict-weakly-supported", "verdict-plausi
 
 def legend(store: Store, lang: str) -> dict[str, list[dict[str, str]]]:
     """What each verdict and certainty badge means, from the ontology, in ``lang``."""
-    found = run_query(store, LEGEND, timeout_s=10, max_rows=100).rows
+    found = run_query(store, LEGEND, Limits(timeout_s=10, max_rows=100)).rows
     values = sorted({r["value"].value for r in found},
                     key=lambda iri: next((i for i, n in enumerate(LEGEND_ORDER)
                                           if iri.endswith("/" + n)), len(LEGEND_ORDER)))

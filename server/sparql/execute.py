@@ -24,7 +24,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import IO, Any, cast
 
@@ -45,6 +45,7 @@ from pyoxigraph import (
     serialize as rdf_serialize,
 )
 
+from server.config import Settings
 from server.errors import (
     BadGateway,
     FederationRefused,
@@ -137,25 +138,45 @@ def _collect(answer: Any, max_rows: int) -> QueryResult:
     return QueryResult("graph", triples=triples)
 
 
-def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None = None,
-              timeout_s: float, max_rows: int,
+@dataclass(frozen=True)
+class Limits:
+    """How queries run, set once and passed with each query: from the server's settings
+    (:meth:`of`), with the request's runner and time limit, or a page's own bounds."""
+
+    timeout_s: float
+    max_rows: int
+    union_default_graph: bool = True
+    """Without FROM or a protocol dataset, the default graph is the union of all graphs."""
+    federation_allow: Sequence[str] = ()
+    """``SERVICE`` / ``LOAD`` addresses allowed (see :func:`check_federation`)."""
+    strict_federation: bool = False
+    runner: Runner = with_deadline
+    """Enforces the deadline (see the module docstring)."""
+
+    @classmethod
+    def of(cls, settings: Settings, **changes: Any) -> Limits:
+        """The server's limits (``K2D3_QUERY_TIMEOUT``, ``K2D3_MAX_ROWS``, ...), changed."""
+        base = cls(settings.query_timeout, settings.max_rows, settings.union_default_graph,
+                   tuple(settings.federation_allow))
+        return replace(base, **changes)
+
+
+def run_query(store: Store, query: str, limits: Limits, *,
+              substitutions: dict[str, Any] | None = None,
               default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
-              union_default_graph: bool = True, federation_allow: Sequence[str] = (),
-              base_iri: str | None = None, runner: Runner = with_deadline,
-              media_type: str | None = None, strict_federation: bool = False) -> QueryResult:
-    """Evaluate ``query`` on ``store`` within ``timeout_s`` seconds, keeping ``max_rows`` rows.
+              base_iri: str | None = None, media_type: str | None = None) -> QueryResult:
+    """Evaluate ``query`` on ``store`` within ``limits.timeout_s`` seconds, keeping
+    ``limits.max_rows`` rows.
 
     ``default_graph`` / ``named_graphs`` (graph IRIs; ``""`` is the store's default graph) are
     the protocol's ``default-graph-uri`` / ``named-graph-uri`` and override FROM / FROM NAMED
     (https://www.w3.org/TR/sparql11-protocol/#dataset). Without either, and without FROM in
-    the query, the default graph is the union of all graphs when ``union_default_graph``.
+    the query, the default graph is the union of all graphs when ``limits`` say so.
     ``substitutions`` binds variables (name -> term) without touching the query text.
-    ``runner`` enforces the deadline (see the module docstring). ``strict_federation``: see
-    :func:`check_federation`.
 
     ``media_type`` is the format the caller will ask :func:`serialize` for. Two answers are
     serialised in it at once (``result.body``) instead of going through Python: a SELECT whose
-    own ``LIMIT`` keeps it well within ``max_rows``, so needs no exact row cap, skips the TSV
+    own ``LIMIT`` keeps it well within the row limit, so needs no exact row cap, skips the TSV
     step (a count of bytes every row has one of still guards the cap; past it the query is run
     again through the TSV cap); and a CONSTRUCT or DESCRIBE in N-Triples or N-Quads, which are
     capped by counting lines as for TSV.
@@ -165,17 +186,19 @@ def run_query(store: Store, query: str, *, substitutions: dict[str, Any] | None 
         iris.InvalidIri: a graph IRI is not an absolute IRI (400).
         BadGateway: an allow-listed ``SERVICE`` failed (502).
     """
-    fetches = check_federation(query, federation_allow, strict_federation)
-    kwargs = _dataset(query, default_graph, named_graphs, union_default_graph, substitutions)
+    fetches = check_federation(query, limits.federation_allow, limits.strict_federation)
+    kwargs = _dataset(query, default_graph, named_graphs, limits.union_default_graph,
+                      substitutions)
     kwargs["base_iri"] = base_iri
+    max_rows = limits.max_rows
     direct = _direct_format(sparql_text.outline(query), media_type, max_rows)
-    key = query_key(query, union_default_graph, repr(default_graph), repr(named_graphs),
+    key = query_key(query, limits.union_default_graph, repr(default_graph), repr(named_graphs),
                     repr(substitutions) if substitutions else None)
     started = time.perf_counter()
     try:
-        result: QueryResult = runner(
+        result: QueryResult = limits.runner(
             lambda: _evaluate(store, query, kwargs, direct, max_rows, media_type or ""),
-            timeout_s, key=key)
+            limits.timeout_s, key=key)
     except (SyntaxError, RuntimeError, OSError) as exc:
         raise _refusal(exc, fetches) from None
     result.elapsed_ms = (time.perf_counter() - started) * 1000
@@ -255,27 +278,31 @@ def _direct_format(shape: sparql_text.Outline, media_type: str | None,
     return fmt if fmt in ROW_MARKERS else None
 
 
-def run_update(store: Store, update: str, *, federation_allow: Sequence[str] = (),
-               base_iri: str | None = None, timeout_s: float | None = None,
-               runner: Runner = with_deadline, strict_federation: bool = False) -> None:
+def run_update(store: Store, update: str, limits: Limits | None = None, *,
+               base_iri: str | None = None) -> None:
     """Apply a SPARQL Update to a read-write ``store`` (one transaction).
 
-    With ``timeout_s``, ``runner`` enforces it as for queries: under gunicorn the worker then
-    retires. ``store`` is ``store.writer``'s copy, published only if this returns, so an update
-    answered 503 is never applied; the writer lock is freed either way (by the exception, or
-    with the retiring worker), so a heavy ``WHERE`` cannot block every other writer and the
-    build for ever.
+    With ``limits``, their runner enforces their time limit as for queries (under gunicorn the
+    worker then retires) and their federation policy applies; without, no time limit and no
+    ``SERVICE`` / ``LOAD`` at all. ``store`` is ``store.writer``'s copy, published only if this
+    returns, so an update answered 503 is never applied; the writer lock is freed either way
+    (by the exception, or with the retiring worker), so a heavy ``WHERE`` cannot block every
+    other writer and the build for ever.
 
     Raises:
         QuerySyntaxError, FederationRefused, QueryFailed, QueryTimeout.
     """
-    check_federation(update, federation_allow, strict_federation)
+    if limits is None:
+        check_federation(update, (), False)
+    else:
+        check_federation(update, limits.federation_allow, limits.strict_federation)
     text = _lenient_clear(update)
     try:
-        if timeout_s is None:
+        if limits is None:
             store.update(text, base_iri=base_iri)
         else:
-            runner(lambda: store.update(text, base_iri=base_iri), timeout_s, writes=True)
+            limits.runner(lambda: store.update(text, base_iri=base_iri), limits.timeout_s,
+                          writes=True)
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc), kind="update") from None
     except OSError as exc:

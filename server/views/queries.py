@@ -29,7 +29,7 @@ from server.pages import evidence_map, i18n, results_table, verdict
 from server.pages.highlight import highlight
 from server.pages.queries_text import MESSAGES, TOPICS
 from server.rdf import dereference, formats, labels
-from server.sparql.execute import QueryResult, run_query, serialize
+from server.sparql.execute import Limits, QueryResult, run_query, serialize
 
 bp = Blueprint("queries", __name__)
 bp.after_request(conditional.add_etag)
@@ -230,10 +230,9 @@ def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
     being the client's, the bound on heavy queries (``query_answer.runner_for``)."""
     settings = _settings()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return run_query(_store(), query.text, substitutions=subs, timeout_s=settings.query_timeout,
-                     max_rows=settings.max_rows,
-                     union_default_graph=settings.union_default_graph,
-                     runner=runner_for(app, request.environ, settings.query_timeout))
+    limits = Limits.of(settings, federation_allow=(),
+                       runner=runner_for(app, request.environ, settings.query_timeout))
+    return run_query(_store(), query.text, limits, substitutions=subs)
 
 
 @bp.get("/queries/<name>")

@@ -107,9 +107,9 @@ def _update(req: protocol.SparqlRequest) -> Response:
         raise BadRequest(problem)
     timeout = timeout_for(req, s)
     with writer(s.store) as store:
-        execute.run_update(store, req.text, federation_allow=s.federation_allow,
-                           base_iri=endpoint_url(), timeout_s=timeout, runner=_runner(timeout),
-                           strict_federation=strict_federation())
+        limits = execute.Limits.of(s, timeout_s=timeout, runner=_runner(timeout),
+                                   strict_federation=strict_federation())
+        execute.run_update(store, req.text, limits, base_iri=endpoint_url())
     return Response(status=204)
 
 

@@ -31,7 +31,7 @@ from server.catalogue import canned
 from server.catalogue import params as canned_params
 from server.catalogue import rdf as canned_rdf
 from server.rdf.store import StoreReader
-from server.sparql.execute import run_query
+from server.sparql.execute import Limits, run_query
 
 EXPECTED = Path(__file__).parents[1] / "data" / "expected"
 CURIES = {
@@ -121,7 +121,7 @@ def run(store: Store, name: str, params: dict[str, str]) -> list[dict[str, objec
     query = canned.find(name)
     assert query is not None, f"no canned query {name}"
     subs = canned_params.bind(query, params, store)
-    result = run_query(store, query.text, substitutions=subs, timeout_s=10, max_rows=10_000)
+    result = run_query(store, query.text, Limits(timeout_s=10, max_rows=10_000), substitutions=subs)
     if result.kind == "graph":
         return [{"subject": t.subject, "predicate": t.predicate, "object": t.object}
                 for t in result.triples]
@@ -274,7 +274,7 @@ def test_injection_attempt_is_a_value_not_syntax(store: Store) -> None:
         "#+   default: k2di:osteocalcin\n", ""))
     evil = '" } ; DROP ALL ; SELECT * { "'
     subs = canned_params.bind(q, {"n": "1", "who": evil}, store)
-    rows = run_query(store, q.text, substitutions=subs, timeout_s=5, max_rows=10).rows
+    rows = run_query(store, q.text, Limits(timeout_s=5, max_rows=10), substitutions=subs).rows
     assert rows[0]["who"] == Literal(evil)
 
 

@@ -41,10 +41,10 @@ def test_a_list_of_iris_is_read_as_iris_and_nothing_else_is() -> None:
 
 def test_every_column_of_every_canned_query_has_words_in_both_languages(store) -> None:  # type: ignore[no-untyped-def]
     from server.catalogue import params as canned_params
-    from server.sparql.execute import run_query
+    from server.sparql.execute import Limits, run_query
     for query in canned.catalogue():
         subs = canned_params.bind(query, {}, store)
-        result = run_query(store, query.text, substitutions=subs, timeout_s=10, max_rows=10)
+        result = run_query(store, query.text, Limits(timeout_s=10, max_rows=10), substitutions=subs)
         names = result.variables if result.kind == "select" else (
             ["subject", "predicate", "object"] if result.kind == "graph" else [])
         for name in names:

@@ -18,7 +18,7 @@ from pyoxigraph import (
 )
 
 from server import errors
-from server.sparql.execute import names_dataset, run_query, run_update, serialize
+from server.sparql.execute import Limits, names_dataset, run_query, run_update, serialize
 
 EX = "http://example.org/"
 G1, G2 = NamedNode(EX + "g1"), NamedNode(EX + "g2")
@@ -44,23 +44,23 @@ Q = f"SELECT ?s {{ ?s <{EX}p> ?o }}"
 
 
 def test_union_default_graph(store: Store) -> None:
-    result = run_query(store, Q, timeout_s=5, max_rows=100)
+    result = run_query(store, Q, Limits(timeout_s=5, max_rows=100))
     assert subjects(result) == {EX + "a", EX + "b", EX + "d"}
-    off = run_query(store, Q, timeout_s=5, max_rows=100, union_default_graph=False)
+    off = run_query(store, Q, Limits(timeout_s=5, max_rows=100, union_default_graph=False))
     assert subjects(off) == {EX + "d"}
 
 
 def test_from_is_honoured_with_the_union_setting_on(store: Store) -> None:
     q = f"SELECT ?s FROM <{EX}g1> {{ ?s <{EX}p> ?o }}"
-    assert subjects(run_query(store, q, timeout_s=5, max_rows=100)) == {EX + "a"}
+    assert subjects(run_query(store, q, Limits(timeout_s=5, max_rows=100))) == {EX + "a"}
 
 
 def test_protocol_dataset_overrides_from(store: Store) -> None:
     q = f"SELECT ?s FROM <{EX}g1> {{ ?s <{EX}p> ?o }}"
-    result = run_query(store, q, timeout_s=5, max_rows=100, default_graph=[EX + "g2"])
+    result = run_query(store, q, Limits(timeout_s=5, max_rows=100), default_graph=[EX + "g2"])
     assert subjects(result) == {EX + "b"}
-    named = run_query(store, f"SELECT ?s {{ GRAPH ?g {{ ?s <{EX}p> ?o }} }}", timeout_s=5,
-                      max_rows=100, named_graphs=[EX + "g1"])
+    named = run_query(store, f"SELECT ?s {{ GRAPH ?g {{ ?s <{EX}p> ?o }} }}",
+                      Limits(timeout_s=5, max_rows=100), named_graphs=[EX + "g1"])
     assert subjects(named) == {EX + "a"}
 
 
@@ -77,9 +77,9 @@ SELECT_TYPES = ["application/sparql-results+json", "application/sparql-results+x
 def test_a_select_bounded_by_its_limit_is_serialised_at_once(store: Store,
                                                              media_type: str) -> None:
     q = f"SELECT ?s ?o {{ ?s <{EX}n> ?o }} ORDER BY ?s LIMIT 5"
-    direct = run_query(store, q, timeout_s=5, max_rows=100, media_type=media_type)
+    direct = run_query(store, q, Limits(timeout_s=5, max_rows=100), media_type=media_type)
     assert direct.body is not None and not direct.truncated
-    via_tsv = run_query(store, q, timeout_s=5, max_rows=100)
+    via_tsv = run_query(store, q, Limits(timeout_s=5, max_rows=100))
     assert via_tsv.body is None
     assert b"".join(serialize(direct, media_type)) == b"".join(serialize(via_tsv, media_type))
     with pytest.raises(ValueError, match="serialised as"):
@@ -89,7 +89,8 @@ def test_a_select_bounded_by_its_limit_is_serialised_at_once(store: Store,
 
 def test_a_limit_above_the_row_cap_still_goes_through_the_cap(store: Store) -> None:
     q = f"SELECT ?s {{ ?s <{EX}n> ?o }} LIMIT 40"
-    result = run_query(store, q, timeout_s=5, max_rows=10,
+    result = run_query(store, q,
+                       Limits(timeout_s=5, max_rows=10),
                        media_type="application/sparql-results+json")
     assert result.body is None
     assert (len(result.rows), result.truncated) == (10, True)
@@ -113,7 +114,7 @@ def test_a_misread_limit_cannot_get_past_the_row_cap(store: Store, query: str,
     answer = store.query(query, use_default_graph_as_union=True)
     assert isinstance(answer, QuerySolutions)
     assert len(list(answer)) == 50, "pyoxigraph applies no LIMIT here"
-    result = run_query(store, query, timeout_s=5, max_rows=20, media_type=media_type)
+    result = run_query(store, query, Limits(timeout_s=5, max_rows=20), media_type=media_type)
     assert result.body is None and result.truncated
     assert len(result.rows) == 20
 
@@ -122,25 +123,25 @@ def test_a_misread_limit_cannot_get_past_the_row_cap(store: Store, query: str,
 def test_a_graph_in_a_line_format_is_written_and_capped_at_once(store: Store,
                                                                 media_type: str) -> None:
     q = "CONSTRUCT WHERE { ?s ?p ?o }"
-    direct = run_query(store, q, timeout_s=5, max_rows=100, media_type=media_type)
+    direct = run_query(store, q, Limits(timeout_s=5, max_rows=100), media_type=media_type)
     assert direct.body is not None and not direct.truncated
-    via_python = run_query(store, q, timeout_s=5, max_rows=100)
+    via_python = run_query(store, q, Limits(timeout_s=5, max_rows=100))
     assert via_python.body is None
     lines = set(b"".join(serialize(direct, media_type)).splitlines())
     assert lines == set(b"".join(serialize(via_python, media_type)).splitlines())
     assert len(lines) == 53
-    cut = run_query(store, q, timeout_s=5, max_rows=7, media_type=media_type)
+    cut = run_query(store, q, Limits(timeout_s=5, max_rows=7), media_type=media_type)
     assert cut.truncated and len(b"".join(serialize(cut, media_type)).splitlines()) == 7
-    turtle = run_query(store, q, timeout_s=5, max_rows=100, media_type="text/turtle")
+    turtle = run_query(store, q, Limits(timeout_s=5, max_rows=100), media_type="text/turtle")
     assert turtle.body is None and len(turtle.triples) == 53
 
 
 def test_rows_are_cut_and_flagged(store: Store) -> None:
-    result = run_query(store, f"SELECT ?s {{ ?s <{EX}n> ?o }}", timeout_s=5, max_rows=10)
+    result = run_query(store, f"SELECT ?s {{ ?s <{EX}n> ?o }}", Limits(timeout_s=5, max_rows=10))
     assert (len(result.rows), result.truncated) == (10, True)
-    exact = run_query(store, f"SELECT ?s {{ ?s <{EX}n> ?o }}", timeout_s=5, max_rows=50)
+    exact = run_query(store, f"SELECT ?s {{ ?s <{EX}n> ?o }}", Limits(timeout_s=5, max_rows=50))
     assert (len(exact.rows), exact.truncated) == (50, False)
-    graph = run_query(store, "CONSTRUCT WHERE { ?s ?p ?o }", timeout_s=5, max_rows=7)
+    graph = run_query(store, "CONSTRUCT WHERE { ?s ?p ?o }", Limits(timeout_s=5, max_rows=7))
     assert (len(graph.triples), graph.truncated) == (7, True)
 
 
@@ -148,21 +149,21 @@ def test_timeout_answers_at_the_deadline(store: Store) -> None:
     heavy = "SELECT (COUNT(*) AS ?n) { " + " ".join(f"?a{i} ?b{i} ?c{i} ." for i in range(8)) + "}"
     started = time.monotonic()
     with pytest.raises(errors.QueryTimeout) as caught:
-        run_query(store, heavy, timeout_s=0.5, max_rows=10)
+        run_query(store, heavy, Limits(timeout_s=0.5, max_rows=10))
     assert time.monotonic() - started < 1.5
     assert caught.value.status == 503 and "timed out after 0.5 s" in caught.value.message
 
 
 def test_syntax_error_quotes_parser_and_position(store: Store) -> None:
     with pytest.raises(errors.QuerySyntaxError) as caught:
-        run_query(store, "SELECT * WHERE { ?s ?p }", timeout_s=5, max_rows=10)
+        run_query(store, "SELECT * WHERE { ?s ?p }", Limits(timeout_s=5, max_rows=10))
     assert caught.value.status == 400
     assert "1:" in caught.value.message and "expected" in caught.value.message
 
 
 def test_substitutions_bind_safely(store: Store) -> None:
-    result = run_query(store, f"SELECT ?s ?o {{ ?s <{EX}p> ?o }}", timeout_s=5, max_rows=10,
-                       substitutions={"o": Literal("in g2")})
+    result = run_query(store, f"SELECT ?s ?o {{ ?s <{EX}p> ?o }}",
+                       Limits(timeout_s=5, max_rows=10), substitutions={"o": Literal("in g2")})
     assert subjects(result) == {EX + "b"}
 
 
@@ -195,8 +196,8 @@ def test_service_to_a_non_listed_address_is_never_contacted(store: Store, listen
                                                              template: str) -> None:
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
     with pytest.raises(errors.FederationRefused):
-        run_query(store, template.format(url=url), timeout_s=2, max_rows=10,
-                  federation_allow=("http://allowed.example/",))
+        run_query(store, template.format(url=url),
+                  Limits(timeout_s=2, max_rows=10, federation_allow=("http://allowed.example/",)))
     assert not _contacted(listener)
 
 
@@ -212,13 +213,13 @@ def test_allow_listed_service_is_contacted(store: Store, listener) -> None:  # t
     base = f"http://127.0.0.1:{listener.getsockname()[1]}/"
     with pytest.raises((errors.QueryTimeout, errors.K2D3Error)):
         run_query(store, f"SELECT * {{ SERVICE <{base}sparql> {{ ?s ?p ?o }} }}",
-                  timeout_s=1.5, max_rows=10, federation_allow=(base,))
+                  Limits(timeout_s=1.5, max_rows=10, federation_allow=(base,)))
     assert _contacted(listener)
 
 
 def test_service_word_in_a_string_is_allowed(store: Store) -> None:
-    result = run_query(store, 'SELECT ("SERVICE <http://x/>" AS ?s) {}', timeout_s=5,
-                       max_rows=10)
+    result = run_query(store, 'SELECT ("SERVICE <http://x/>" AS ?s) {}',
+                       Limits(timeout_s=5, max_rows=10))
     assert result.rows[0]["s"].value == "SERVICE <http://x/>"
 
 
@@ -226,8 +227,8 @@ def test_service_word_in_a_string_is_allowed(store: Store) -> None:
                                         "application/sparql-results+xml",
                                         "text/tab-separated-values"])
 def test_select_round_trips_through_every_results_format(store: Store, media_type: str) -> None:
-    result = run_query(store, f"SELECT ?s ?o {{ ?s <{EX}p> ?o }} ORDER BY ?s", timeout_s=5,
-                       max_rows=100)
+    result = run_query(store, f"SELECT ?s ?o {{ ?s <{EX}p> ?o }} ORDER BY ?s",
+                       Limits(timeout_s=5, max_rows=100))
     body = b"".join(serialize(result, media_type))
     fmt = QueryResultsFormat.from_media_type(media_type)
     parsed = [(str(r["s"].value), str(r["o"].value)) for r in parse_query_results(body, fmt)]
@@ -235,8 +236,8 @@ def test_select_round_trips_through_every_results_format(store: Store, media_typ
 
 
 def test_csv(store: Store) -> None:
-    result = run_query(store, f"SELECT ?s ?o {{ ?s <{EX}p> ?o }} ORDER BY ?s", timeout_s=5,
-                       max_rows=100)
+    result = run_query(store, f"SELECT ?s ?o {{ ?s <{EX}p> ?o }} ORDER BY ?s",
+                       Limits(timeout_s=5, max_rows=100))
     body = b"".join(serialize(result, "text/csv")).decode()
     assert body.splitlines() == ["s,o", f"{EX}a,in g1", f"{EX}b,in g2", f"{EX}d,default"]
 
@@ -245,17 +246,17 @@ def test_large_results_stream_in_chunks() -> None:
     st = Store()
     for i in range(5000):
         st.add(Quad(NamedNode(f"{EX}s{i}"), P, Literal("x" * 40)))
-    result = run_query(st, "SELECT * { ?s ?p ?o }", timeout_s=10, max_rows=5000)
+    result = run_query(st, "SELECT * { ?s ?p ?o }", Limits(timeout_s=10, max_rows=5000))
     chunks = list(serialize(result, "application/sparql-results+json"))
     assert len(chunks) > 1
     assert len(json.loads(b"".join(chunks))["results"]["bindings"]) == 5000
 
 
 def test_ask_and_construct_serialise(store: Store) -> None:
-    ask = run_query(store, "ASK { ?s ?p ?o }", timeout_s=5, max_rows=10)
+    ask = run_query(store, "ASK { ?s ?p ?o }", Limits(timeout_s=5, max_rows=10))
     assert json.loads(b"".join(serialize(ask, "application/sparql-results+json")))["boolean"]
     graph = run_query(store, f"CONSTRUCT {{ ?s <{EX}q> ?o }} WHERE {{ ?s <{EX}p> ?o }}",
-                      timeout_s=5, max_rows=10)
+                      Limits(timeout_s=5, max_rows=10))
     assert b"<http://example.org/q>" in b"".join(serialize(graph, "application/n-triples"))
 
 
@@ -269,7 +270,7 @@ def test_results_are_what_pyoxigraph_writes_for_tricky_terms() -> None:
         st.add(Quad(s, P, obj))
     q = (f"SELECT ?s ?o ?t ?unbound {{ ?s <{EX}p> ?o BIND(<<( ?s <{EX}p> ?o )>> AS ?t) }} "
          "ORDER BY ?o")
-    result = run_query(st, q, timeout_s=5, max_rows=100)
+    result = run_query(st, q, Limits(timeout_s=5, max_rows=100))
     for media_type in ("application/sparql-results+json", "application/sparql-results+xml",
                        "text/csv", "text/tab-separated-values"):
         direct = st.query(q)
@@ -283,10 +284,11 @@ def test_truncation_cuts_at_the_limit_across_serializer_chunks() -> None:
     st = Store()
     for i in range(5000):
         st.add(Quad(NamedNode(f"{EX}s{i:04}"), P, Literal("x" * 40)))
-    result = run_query(st, "SELECT ?s { ?s ?p ?o } ORDER BY ?s", timeout_s=10, max_rows=4321)
+    result = run_query(st, "SELECT ?s { ?s ?p ?o } ORDER BY ?s",
+                       Limits(timeout_s=10, max_rows=4321))
     assert result.truncated and result.row_count == 4321
     body = json.loads(b"".join(serialize(result, "application/sparql-results+json")))
     names = [b["s"]["value"] for b in body["results"]["bindings"]]
     assert names == [f"{EX}s{i:04}" for i in range(4321)]
-    empty = run_query(st, "SELECT * { }", timeout_s=5, max_rows=1)   # one row, no variables
+    empty = run_query(st, "SELECT * { }", Limits(timeout_s=5, max_rows=1))   # one row, no variables
     assert (empty.row_count, empty.truncated, empty.rows) == (1, False, [{}])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 
-from server.sparql.execute import run_query, serialize
+from server.sparql.execute import Limits, run_query, serialize
 from server.sparql.streaming import RowCap, RowCapFull
 
 
@@ -52,8 +52,8 @@ def test_a_graph_cut_where_pyoxigraph_cuts_its_chunk_still_parses() -> None:
     store.query("CONSTRUCT WHERE { ?s ?p ?o }").serialize(Spy(), format=RdfFormat.N_TRIPLES)
     assert not chunks[0].endswith(b"\n"), "the case needs a chunk that ends inside a line"
     max_rows = chunks[0].count(b"\n")
-    result = run_query(store, "CONSTRUCT WHERE { ?s ?p ?o }", timeout_s=5, max_rows=max_rows,
-                       media_type="application/n-triples")
+    result = run_query(store, "CONSTRUCT WHERE { ?s ?p ?o }",
+                       Limits(timeout_s=5, max_rows=max_rows), media_type="application/n-triples")
     body = b"".join(serialize(result, "application/n-triples"))
     assert result.truncated
     assert len(list(parse(body, format=RdfFormat.N_TRIPLES))) == max_rows
