@@ -130,12 +130,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.build.pipeline import BuildError, build, is_stale
     from server.serving import serve
 
-    settings = _settings(args)
+    settings = _settings(args).with_overrides(backend=args.backend,
+                                              backend_update=args.backend_update,
+                                              backend_store=args.backend_store)
     try:  # before a build that may take a while, so a taken port is said at once
         serve.check_port(args.host, args.port)
     except serve.PortTaken:
         return _port_taken(args)
-    if is_stale(settings):
+    if not settings.backend and is_stale(settings):
         print(f"building the store at {settings.store} ...", file=sys.stderr)
         try:
             build(settings)
@@ -188,6 +190,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=7878, help="port (default 7878)")
     s.add_argument("--debug", action="store_true",
                    help="Flask's development server with the debugger (never in production)")
+    s.add_argument("--backend", metavar="QUERY_URL",
+                   help="serve a remote SPARQL 1.1 engine's data instead of the store (its "
+                        "query URL; credentials from K2D3_BACKEND_USER / K2D3_BACKEND_PASSWORD)")
+    s.add_argument("--backend-update", metavar="URL",
+                   help="the remote engine's SPARQL Update URL (without it: read-only)")
+    s.add_argument("--backend-store", metavar="URL",
+                   help="the remote engine's Graph Store protocol URL")
     s.set_defaults(func=cmd_serve)
     return top
 

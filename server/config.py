@@ -70,6 +70,13 @@ class Settings:
     heavy_queries: int = 2
     """Client queries not yet known to be quick that a worker process runs at once; more are
     answered 503 with Retry-After; 0 turns the bound off (``K2D3_HEAVY_QUERIES``)."""
+    answer_cache_bytes: int = 64 * 1024 * 1024
+    """Bytes of answers each server process keeps by the store's version, so that a slow query
+    asked again is not evaluated again (``server.http.answer_cache``); 0 turns it off
+    (``K2D3_ANSWER_CACHE_BYTES``)."""
+    answer_cache_min_ms: float = 20.0
+    """Only answers that took the engine at least this many milliseconds are kept
+    (``K2D3_ANSWER_CACHE_MIN_MS``)."""
     public_url: str | None = None
     """The server's own public address, when it differs from the request's
     (``K2D3_PUBLIC_URL``)."""
@@ -77,6 +84,19 @@ class Settings:
     """Host names a request's ``Host`` may give besides localhost, the bound address and the
     public URL's host; ``.example.org`` admits its subdomains too, ``*`` any host
     (``K2D3_ALLOWED_HOSTS``, space-separated; see ``server.http.hosts``)."""
+
+    backend: str | None = None
+    """The query URL of a remote SPARQL 1.1 engine to serve instead of the embedded store
+    (``K2D3_BACKEND``; ``k2d3 serve --backend``); credentials from ``K2D3_BACKEND_USER`` and
+    ``K2D3_BACKEND_PASSWORD``."""
+    backend_update: str | None = None
+    """The remote engine's SPARQL Update URL; without it the server is read-only
+    (``K2D3_BACKEND_UPDATE``)."""
+    backend_store: str | None = None
+    """The remote engine's Graph Store protocol URL, for ``k2d3 push`` (``K2D3_BACKEND_STORE``)."""
+    backend_version_seconds: float = 10.0
+    """With a remote engine, how long an answer may be cached or revalidated by its ETag after
+    the engine's data changed by other means than this server (``K2D3_BACKEND_VERSION_SECONDS``)."""
 
     @property
     def ns(self) -> Namespaces:

@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "http": FOUNDATION | {"rdf", "config", "sparql"},
     "pages": FOUNDATION | {"rdf", "config", "sparql", "catalogue"},
     "views": FOUNDATION | {"rdf", "config", "sparql", "catalogue", "http", "pages"},
-    "app": FOUNDATION | {"rdf", "config", "http", "views"},
+    "app": FOUNDATION | {"rdf", "config", "sparql", "http", "views"},
     "build": FOUNDATION | {"rdf", "config", "sparql", "catalogue"},
     "serving": FOUNDATION | {"rdf", "config", "sparql", "http", "app"},
     "cli": FOUNDATION | {"rdf", "config", "build", "serving"},

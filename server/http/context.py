@@ -6,16 +6,22 @@ rather than each knowing the keys.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import current_app, request
 from pyoxigraph import Store
 
 from server.config import Settings
-from server.rdf.store import StoreReader
+from server.http.answer_cache import AnswerCache
+from server.rdf.store import StoreReader, writer
+from server.sparql.backend import RemoteReader, remote_writer
 
 SETTINGS_KEY = "K2D3_SETTINGS"
 STORE_KEY = "k2d3_store"
+#: The process's ``server.http.answer_cache.AnswerCache`` (None when off).
+CACHE_KEY = "k2d3_answer_cache"
 #: True in a gunicorn worker that ``server.sparql.sandbox.cut_network`` cut off the network.
 SANDBOXED_KEY = "k2d3_sandboxed"
 #: A gunicorn worker's watchdog (``server.serving.serve.Watchdog``) and what it does on a timeout.
@@ -27,7 +33,7 @@ def settings() -> Settings:
     return current_app.config[SETTINGS_KEY]
 
 
-def reader() -> StoreReader:
+def reader() -> StoreReader | RemoteReader:
     return current_app.extensions[STORE_KEY]
 
 
@@ -43,6 +49,19 @@ def is_strict_federation(found: Settings, extensions: dict[str, Any],
     if found.federation_allow:
         return True
     return "gunicorn.socket" in environ and not extensions.get(SANDBOXED_KEY)
+
+
+def writing(before: Callable[[Store, str], None] | None = None) -> AbstractContextManager[Store]:
+    """One write transaction (``server.rdf.store.writer``), or one update request to a remote
+    engine (``server.sparql.backend.remote_writer``): ``before`` checks the data as it is."""
+    found = reader()
+    if isinstance(found, RemoteReader):
+        return remote_writer(found, before)
+    return writer(settings().store, before)
+
+
+def answer_cache() -> AnswerCache | None:
+    return current_app.extensions.get(CACHE_KEY)
 
 
 def store() -> Store:

@@ -21,6 +21,7 @@ from typing import Any
 
 from server.config import Settings
 from server.errors import BadRequest, NotAcceptable
+from server.http.answer_cache import AnswerCache, Entry
 from server.http.conditional import etag_matches
 from server.http.context import WATCHDOG_KEY
 from server.http.negotiation import negotiate
@@ -29,6 +30,7 @@ from server.rdf.formats import GRAPH_TYPES, SELECT_TYPES, content_type
 from server.rdf.store import StoreReader
 from server.sparql import execute
 from server.sparql import text as sparql_text
+from server.sparql.backend import RemoteReader
 from server.sparql.deadline import Runner, with_deadline
 
 #: The endpoint's path: its route, and its label in metrics and the access log.
@@ -42,13 +44,15 @@ class Served:
     """What answering a query needs from the app and the request around it."""
 
     settings: Settings
-    reader: StoreReader
+    reader: StoreReader | RemoteReader
     endpoint: str
     """The endpoint's absolute URL: the base IRI of the query."""
     runner_for: Callable[[float], Runner]
     """The runner that enforces a deadline of so many seconds (see :func:`runner_for`)."""
     strict_federation: bool
     """See ``server.sparql.federation.check_federation``."""
+    cache: AnswerCache | None = None
+    """Answers kept by the store's version (``server.http.answer_cache``); None: off."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,9 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
     etag = etag_for(req, media_type, timeout, version)
     if etag_matches(if_none_match, etag):
         return Answer(304, [("ETag", etag), ("Vary", "Accept")], [])
+    cache = served.cache if cacheable(shape.keywords) else None
+    if cache is not None and (kept := cache.get(etag)) is not None:
+        return Answer(200, [*kept.headers, ("Server-Timing", "cache;desc=hit")], [kept.body])
     limits = execute.Limits.of(s, timeout_s=timeout, runner=served.runner_for(timeout),
                                strict_federation=served.strict_federation)
     result = execute.run_query(
@@ -115,11 +122,24 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
         base_iri=served.endpoint, media_type=media_type)
     media_type = _for_kind(result.kind, media_type, accept, req.format)
     headers = [("Content-Type", content_type(media_type, graph=result.kind == "graph")),
-               ("ETag", etag), ("Vary", "Accept"), ("Cache-Control", "no-cache"),
-               ("Server-Timing", f"query;dur={result.elapsed_ms:.2f}")]
+               ("ETag", etag), ("Vary", "Accept"), ("Cache-Control", "no-cache")]
     if result.truncated:
         headers += [(name, "true") for name in TRUNCATED_HEADERS]
-    return Answer(200, headers, execute.serialize(result, media_type))
+    body = execute.serialize(result, media_type)
+    if cache is not None and isinstance(body, list) and len(body) == 1:  # whole, not streamed
+        cache.put(etag, Entry(tuple(headers), body[0]), len(body[0]), result.elapsed_ms)
+    timing = ("Server-Timing", f"query;dur={result.elapsed_ms:.2f}")
+    return Answer(200, [*headers, timing], body)
+
+
+#: Functions whose value changes from one evaluation to the next, and federation, whose data
+#: is not the store's: a query that uses one is never answered from the cache.
+UNCACHEABLE = frozenset({"RAND", "NOW", "UUID", "STRUUID", "BNODE", "SERVICE"})
+
+
+def cacheable(keywords: frozenset[str]) -> bool:
+    """Whether a query with these keywords may be answered from the cache."""
+    return not keywords & UNCACHEABLE
 
 
 def _for_kind(kind: str, media_type: str, accept: str | None, format_param: str | None) -> str:

@@ -117,8 +117,12 @@ def _child_exit(server: Any, worker: Any) -> None:
 
 
 def _post_fork(server: Any, worker: Any) -> None:
-    """In the new worker, still one thread: with federation off, cut it off the network."""
-    worker.k2d3_sandboxed = not server.app.settings.federation_allow and sandbox.cut_network()
+    """In the new worker, still one thread: with federation off, cut it off the network (not
+    with a remote engine as the backend, which the worker must reach: then the request's text
+    is checked strictly, as with federation on)."""
+    settings = server.app.settings
+    worker.k2d3_sandboxed = (not settings.federation_allow and not settings.backend
+                             and sandbox.cut_network())
 
 
 def _post_worker_init(worker: Any) -> None:

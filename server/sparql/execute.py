@@ -59,6 +59,7 @@ from server.rdf.snapshots import is_disk_full
 from server.rdf.triple_terms import check_writable
 from server.sparql import text as sparql_text
 from server.sparql.admission import query_key
+from server.sparql.backend import RemoteStore
 from server.sparql.deadline import Runner, with_deadline
 from server.sparql.federation import FETCH_STOPPED, check_federation
 from server.sparql.sandbox import is_network_refusal
@@ -190,6 +191,8 @@ def run_query(store: Store, query: str, limits: Limits, *,
     kwargs = _dataset(query, default_graph, named_graphs, limits.union_default_graph,
                       substitutions)
     kwargs["base_iri"] = base_iri
+    if isinstance(store, RemoteStore):  # the engine is asked with the request's time limit
+        kwargs["timeout_s"] = limits.timeout_s
     max_rows = limits.max_rows
     direct = _direct_format(sparql_text.outline(query), media_type, max_rows)
     key = query_key(query, limits.union_default_graph, repr(default_graph), repr(named_graphs),

@@ -34,12 +34,11 @@ from server.errors import (
 )
 from server.http import openapi, protocol, rdf_payload
 from server.http.conditional import not_modified, write_refusal
-from server.http.context import reader, settings
+from server.http.context import reader, settings, writing
 from server.http.negotiation import negotiate
 from server.rdf.formats import GRAPH_TYPES, content_type, rdf_format
 from server.rdf.iris import to_iri
 from server.rdf.labels import prefixes
-from server.rdf.store import writer
 from server.sparql import execute
 from server.sparql.streaming import stream_writes
 
@@ -122,7 +121,7 @@ def graph_store(path: str | None = None) -> Response:
     if request.method == "DELETE":
         return _delete(graph)
     quads = _payload(graph)
-    with writer(settings().store, _preconditions(graph)) as store:
+    with writing(_preconditions(graph)) as store:
         existed = _exists(store, graph)
         if request.method == "PUT":
             _clear(store, graph)
@@ -209,7 +208,7 @@ def _clear(store: Store, graph: Graph) -> None:
 
 
 def _delete(graph: Graph) -> Response:
-    with writer(settings().store, _preconditions(graph, must_exist=True)) as store:
+    with writing(_preconditions(graph, must_exist=True)) as store:
         _clear(store, graph)
     return Response(status=204)
 
@@ -218,7 +217,7 @@ def _create() -> Response:
     """POST to the graph store: a new graph named by a fresh URL under ``/store/``."""
     graph = NamedNode(_base() + "store/" + uuid.uuid4().hex)
     quads = _payload(graph)
-    with writer(settings().store) as store:
+    with writing() as store:
         store.add_graph(graph)
         store.extend(quads)
     return Response(status=201, headers={"Location": graph.value})

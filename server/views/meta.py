@@ -18,6 +18,7 @@ from flask import (
     send_file,
 )
 
+from server.errors import K2D3Error
 from server.http import context, linked_data, openapi
 from server.pages import i18n, verdict
 from server.rdf import dereference, dumps, iris
@@ -68,16 +69,17 @@ def healthz() -> tuple[Response, int]:
     """200 with the store version when the store answers a query, else 503 (for probes).
 
     ``reading`` says where this process answers reads from: ``memory`` (a copy of the store,
-    see ``K2D3_READ_COPY_MAX_QUADS``) or ``disk``.
+    see ``K2D3_READ_COPY_MAX_QUADS``), ``disk``, or ``remote`` (``K2D3_BACKEND``).
     """
     reader = context.reader()
     try:
         store = reader.get()
         answered = bool(store.query("ASK { }"))
-    except (StoreMissing, OSError) as exc:
+    except (StoreMissing, OSError, K2D3Error) as exc:
         return jsonify(status="unavailable", error=str(exc)), 503
+    where = "remote" if context.settings().backend else "memory" if reader.copied else "disk"
     return jsonify(status="ok" if answered else "unavailable", version=reader.version(),
-                   reading="memory" if reader.copied else "disk"), 200
+                   reading=where), 200
 
 
 @bp.get("/.well-known/void")

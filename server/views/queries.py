@@ -10,7 +10,7 @@ results / RDF document from the same URL.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
@@ -21,6 +21,7 @@ from server.catalogue import canned
 from server.catalogue import params as canned_params
 from server.errors import BadRequest, NotAcceptable, NotFound
 from server.http import conditional, linked_data, negotiation, openapi
+from server.http.context import answer_cache
 from server.http.context import reader as _reader
 from server.http.context import settings as _settings
 from server.http.context import store as _store
@@ -227,12 +228,21 @@ def _description(query: canned.CannedQuery, media_type: str) -> Response:
 
 def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
     """Run the query as the endpoint does: under the request's time limit and, its arguments
-    being the client's, the bound on heavy queries (``query_answer.runner_for``)."""
+    being the client's, the bound on heavy queries (``query_answer.runner_for``); a slow
+    answer is kept by the store's version (``server.http.answer_cache``)."""
     settings = _settings()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     limits = Limits.of(settings, federation_allow=(),
                        runner=runner_for(app, request.environ, settings.query_timeout))
-    return run_query(_store(), query.text, limits, substitutions=subs)
+    store, version = _reader().snapshot()
+    cache = answer_cache()
+    key = f"canned\x00{version}\x00{query.name}\x00{sorted(map(str, subs.items()))}"
+    if cache is not None and (kept := cache.get(key)) is not None:
+        return cast(QueryResult, kept)
+    result = run_query(store, query.text, limits, substitutions=subs)
+    if cache is not None:  # a result's size: its TSV, or about 200 bytes a triple
+        cache.put(key, result, len(result.tsv) + 200 * len(result.triples), result.elapsed_ms)
+    return result
 
 
 @bp.get("/queries/<name>")

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from server.errors import BadRequest, NotAcceptable
 from server.http import metrics, openapi, protocol
 from server.http.conditional import not_modified
-from server.http.context import reader, settings, strict_federation
+from server.http.context import answer_cache, reader, settings, strict_federation, writing
 from server.http.headers import QUERY_HASH
 from server.http.negotiation import negotiate
 from server.http.query_answer import (
@@ -29,7 +29,6 @@ from server.http.query_answer import (
 from server.pages import editor, i18n
 from server.rdf import formats
 from server.rdf.formats import GRAPH_TYPES, HTML, content_type
-from server.rdf.store import writer
 from server.sparql import execute, service_description
 from server.sparql import text as sparql_text
 from server.sparql.deadline import Runner
@@ -93,7 +92,8 @@ def _runner(timeout: float) -> Runner:
 
 def _query(req: protocol.SparqlRequest) -> Response:
     request.environ[QUERY_HASH] = metrics.query_hash(req.text)
-    served = Served(settings(), reader(), endpoint_url(), _runner, strict_federation())
+    served = Served(settings(), reader(), endpoint_url(), _runner, strict_federation(),
+                    answer_cache())
     found = answer(req, request.headers.get("Accept"), request.headers.get("If-None-Match"),
                    served)
     return Response(found.body, found.status, headers=found.headers)
@@ -106,7 +106,7 @@ def _update(req: protocol.SparqlRequest) -> Response:
     if problem := sparql_text.outline(req.text).problem:
         raise BadRequest(problem)
     timeout = timeout_for(req, s)
-    with writer(s.store) as store:
+    with writing() as store:
         limits = execute.Limits.of(s, timeout_s=timeout, runner=_runner(timeout),
                                    strict_federation=strict_federation())
         execute.run_update(store, req.text, limits, base_iri=endpoint_url())
