@@ -28,7 +28,7 @@ from server.http.negotiation import negotiate
 from server.http.protocol import SparqlRequest
 from server.rdf.formats import GRAPH_TYPES, SELECT_TYPES, content_type
 from server.rdf.store import StoreReader
-from server.sparql import execute
+from server.sparql import execute, results
 from server.sparql import text as sparql_text
 from server.sparql.backend import RemoteReader
 from server.sparql.deadline import Runner, with_deadline
@@ -125,7 +125,7 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
                ("ETag", etag), ("Vary", "Accept"), ("Cache-Control", "no-cache")]
     if result.truncated:
         headers += [(name, "true") for name in TRUNCATED_HEADERS]
-    body = execute.serialize(result, media_type)
+    body = results.serialize(result, media_type)
     if cache is not None and isinstance(body, list) and len(body) == 1:  # whole, not streamed
         cache.put(etag, Entry(tuple(headers), body[0]), len(body[0]), result.elapsed_ms)
     timing = ("Server-Timing", f"query;dur={result.elapsed_ms:.2f}")

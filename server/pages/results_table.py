@@ -19,7 +19,7 @@ from server.catalogue import canned
 from server.rdf import labels
 from server.rdf.dereference import local_path
 from server.rdf.namespaces import Namespaces
-from server.sparql.execute import QueryResult
+from server.sparql.results import QueryResult
 
 #: Rows per page by default, and the most a page may show.
 PAGE_SIZE = 50

@@ -21,11 +21,9 @@ would fetch it itself; an allow-listed ``SERVICE`` that fails is a 502 naming it
 from __future__ import annotations
 
 import contextlib
-import json
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import IO, Any, cast
 
 from pyoxigraph import (
@@ -39,10 +37,6 @@ from pyoxigraph import (
     Store,
     Triple,
     Variable,
-    parse_query_results,
-)
-from pyoxigraph import (
-    serialize as rdf_serialize,
 )
 
 from server.config import Settings
@@ -56,17 +50,15 @@ from server.errors import (
 from server.rdf.formats import rdf_format, results_format
 from server.rdf.iris import to_iri
 from server.rdf.snapshots import is_disk_full
-from server.rdf.triple_terms import check_writable
 from server.sparql import text as sparql_text
 from server.sparql.admission import query_key
 from server.sparql.backend import RemoteStore
 from server.sparql.deadline import Runner, with_deadline
 from server.sparql.federation import FETCH_STOPPED, check_federation
+from server.sparql.results import STREAM_ABOVE, QueryResult
 from server.sparql.sandbox import is_network_refusal
-from server.sparql.streaming import MarkCap, RowCap, RowCapFull, stream_writes
+from server.sparql.streaming import MarkCap, RowCap, RowCapFull
 
-#: Results up to this many rows are serialised in one piece; larger ones are streamed.
-STREAM_ABOVE = 2000
 #: Graph formats with one triple a line, so a row cap can count them as pyoxigraph writes.
 LINE_FORMATS = (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS)
 #: A byte every row of a results format has at least one of (see streaming.MarkCap).
@@ -76,39 +68,6 @@ ROW_MARKERS = {QueryResultsFormat.JSON: b"{", QueryResultsFormat.XML: b"<",
 #: rows with up to this many markers (a JSON row has one ``{`` per bound variable, plus one)
 #: stay within the guard that checks it.
 DIRECT_MARKERS_PER_ROW = 10
-
-
-@dataclass
-class QueryResult:
-    """A query's answer, cut at the row limit."""
-
-    kind: str
-    """``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE)."""
-    variables: list[str] = field(default_factory=list)
-    boolean: bool | None = None
-    triples: list[Triple] = field(default_factory=list)
-    truncated: bool = False
-    elapsed_ms: float = 0.0
-    tsv: bytes = b""
-    """SELECT solutions as SPARQL TSV, written by pyoxigraph (header line, one line a row)."""
-    row_count: int = 0
-    prefixes: dict[str, str] = field(default_factory=dict)
-    """For CONSTRUCT and DESCRIBE: prefix -> namespace to declare in Turtle-like output."""
-    body: bytes | None = None
-    """The answer already serialised as ``body_type`` (see :func:`run_query`); then ``tsv``,
-    ``rows``, ``row_count`` and ``triples`` are empty."""
-    body_type: str = ""
-
-    @cached_property
-    def rows(self) -> list[dict[str, Any]]:
-        """SELECT solutions: variable name -> pyoxigraph term (unbound variables absent)."""
-        if self.kind != "select":
-            return []
-        solutions = parse_query_results(self.tsv, QueryResultsFormat.TSV)
-        assert isinstance(solutions, QuerySolutions)
-        names = [v.value for v in solutions.variables]
-        return [{n: t for n, t in zip(names, row, strict=True) if t is not None}
-                for row in solutions]
 
 
 class QueryFailed(K2D3Error):
@@ -339,54 +298,3 @@ def _one_line(exc: Exception, limit: int = 300) -> str:
     whole error page)."""
     line = " ".join(str(exc).split()) or type(exc).__name__
     return line if len(line) <= limit else line[:limit] + "…"
-
-
-def _results_object(result: QueryResult) -> Any:
-    """A pyoxigraph QuerySolutions holding ``result``'s solutions, for its serializers."""
-    return parse_query_results(result.tsv, QueryResultsFormat.TSV)
-
-
-@lru_cache(maxsize=32)
-def _boolean_body(value: bool, rfmt: QueryResultsFormat) -> bytes:
-    """An ASK answer as pyoxigraph writes it: two values, a few formats, so made once each."""
-    body = json.dumps({"head": {}, "boolean": value}).encode()
-    answer = parse_query_results(body, QueryResultsFormat.JSON)
-    return answer.serialize(format=rfmt) or b""
-
-
-def serialize(result: QueryResult, media_type: str) -> Iterable[bytes]:
-    """Serialise ``result`` as ``media_type`` with pyoxigraph's serializers, as byte chunks.
-
-    A small answer is a one-item list, so the response gets a ``Content-Length`` (WSGI servers
-    send an iterator chunked, which costs extra writes and packets per response). Large answers
-    are written by a producer thread into a bounded queue and streamed.
-
-    Raises:
-        ValueError: ``media_type`` does not fit the result's kind.
-    """
-    if result.body is not None:
-        if result.body_type != media_type:
-            raise ValueError(f"this answer was serialised as {result.body_type} already")
-        return [result.body]
-    if result.kind == "graph":
-        fmt = rdf_format(media_type)
-        if fmt is None:
-            raise ValueError(f"{media_type} is not an RDF format")
-        triples: Iterable[Triple] = result.triples
-        check_writable(result.triples, fmt)
-        prefixes = result.prefixes or None
-        if len(result.triples) <= STREAM_ABOVE:
-            return [rdf_serialize(triples, format=fmt, prefixes=prefixes) or b""]
-        return stream_writes(lambda out: rdf_serialize(triples, out, format=fmt,
-                                                       prefixes=prefixes))
-    rfmt = results_format(media_type)
-    if rfmt is None:
-        raise ValueError(f"{media_type} is not a query results format")
-    if result.kind == "ask":
-        return [_boolean_body(bool(result.boolean), rfmt)]
-    if result.kind == "select" and rfmt == QueryResultsFormat.TSV:
-        return [result.tsv]
-    if result.row_count <= STREAM_ABOVE:
-        return [_results_object(result).serialize(format=rfmt) or b""]
-    # pyoxigraph's results objects are bound to the thread that made them: build it there.
-    return stream_writes(lambda out: _results_object(result).serialize(out, format=rfmt))

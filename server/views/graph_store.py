@@ -39,7 +39,7 @@ from server.http.negotiation import negotiate
 from server.rdf.formats import GRAPH_TYPES, content_type, rdf_format
 from server.rdf.iris import to_iri
 from server.rdf.labels import prefixes
-from server.sparql import execute
+from server.sparql import results
 from server.sparql.streaming import stream_writes
 
 bp = Blueprint("graph_store", __name__)
@@ -167,8 +167,8 @@ def _get(graph: Graph | None) -> Response:
     if (unchanged := not_modified(etag)) is not None:
         return unchanged
     triples = [q.triple for q in store.quads_for_pattern(None, None, None, graph)]
-    result = execute.QueryResult("graph", triples=triples, prefixes=prefixes(settings().ns))
-    return Response(execute.serialize(result, media_type), 200,
+    result = results.QueryResult("graph", triples=triples, prefixes=prefixes(settings().ns))
+    return Response(results.serialize(result, media_type), 200,
                     headers={"ETag": etag, "Vary": "Accept"},
                     content_type=content_type(media_type, graph=True))
 

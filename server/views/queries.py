@@ -30,7 +30,8 @@ from server.pages import evidence_map, i18n, results_table, verdict
 from server.pages.highlight import highlight
 from server.pages.queries_text import MESSAGES, TOPICS
 from server.rdf import dereference, formats, labels
-from server.sparql.execute import Limits, QueryResult, run_query, serialize
+from server.sparql.execute import Limits, run_query
+from server.sparql.results import QueryResult, serialize
 
 bp = Blueprint("queries", __name__)
 bp.after_request(conditional.add_etag)

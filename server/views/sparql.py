@@ -27,9 +27,8 @@ from server.http.query_answer import (
     timeout_for,
 )
 from server.pages import editor, i18n
-from server.rdf import formats
-from server.rdf.formats import GRAPH_TYPES, HTML, content_type
-from server.sparql import execute, service_description
+from server.rdf.formats import GRAPH_TYPES, HTML, SELECT_TYPES, content_type
+from server.sparql import execute, results, service_description
 from server.sparql import text as sparql_text
 from server.sparql.deadline import Runner
 
@@ -53,7 +52,7 @@ def endpoint_url() -> str:
                       description="seconds, at least 1, at most K2D3_MAX_QUERY_TIMEOUT"),
         openapi.Param("format", description="a result format short name or media type"),
     ),
-    media=tuple([*formats.SELECT_TYPES, *formats.GRAPH_TYPES, formats.HTML]),
+    media=tuple([*SELECT_TYPES, *GRAPH_TYPES, HTML]),
     request_media=(
         "application/sparql-query",
         "application/sparql-update",
@@ -129,8 +128,8 @@ def _description(req: protocol.SparqlRequest) -> Response:
     if cached is not None:
         return cached
     triples = service_description.describe(store, endpoint_url(), settings())
-    result = execute.QueryResult("graph", triples=triples)
-    return Response(execute.serialize(result, media_type), 200,
+    result = results.QueryResult("graph", triples=triples)
+    return Response(results.serialize(result, media_type), 200,
                     headers={"Vary": "Accept", "ETag": etag},
                     content_type=content_type(media_type, graph=True))
 

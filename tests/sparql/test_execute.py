@@ -18,7 +18,8 @@ from pyoxigraph import (
 )
 
 from server import errors
-from server.sparql.execute import Limits, names_dataset, run_query, run_update, serialize
+from server.sparql.execute import Limits, names_dataset, run_query, run_update
+from server.sparql.results import serialize
 
 EX = "http://example.org/"
 G1, G2 = NamedNode(EX + "g1"), NamedNode(EX + "g2")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 
-from server.sparql.execute import Limits, run_query, serialize
+from server.sparql.execute import Limits, run_query
+from server.sparql.results import serialize
 from server.sparql.streaming import RowCap, RowCapFull
 
 
