@@ -15,7 +15,7 @@ execute -> serialise.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,10 +126,42 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
     if result.truncated:
         headers += [(name, "true") for name in TRUNCATED_HEADERS]
     body = results.serialize(result, media_type)
-    if cache is not None and isinstance(body, list) and len(body) == 1:  # whole, not streamed
-        cache.put(etag, Entry(tuple(headers), body[0]), len(body[0]), result.elapsed_ms)
+    if cache is not None:
+        body = _kept(body, cache, etag, tuple(headers), result.elapsed_ms)
     timing = ("Server-Timing", f"query;dur={result.elapsed_ms:.2f}")
     return Answer(200, [*headers, timing], body)
+
+
+def _kept(chunks: Iterable[bytes], cache: AnswerCache, key: str,
+          headers: tuple[tuple[str, str], ...], elapsed_ms: float) -> Iterable[bytes]:
+    """``chunks`` as they are, kept in ``cache`` once all are written: a whole answer at once,
+    a streamed one as it goes (while it fits; a client that leaves mid-way keeps nothing)."""
+    if isinstance(chunks, list):
+        body = b"".join(chunks)
+        cache.put(key, Entry(headers, body), len(body), elapsed_ms)
+        return chunks
+    return _tee(iter(chunks), cache, key, headers, elapsed_ms)
+
+
+def _tee(chunks: Iterator[bytes], cache: AnswerCache, key: str,
+         headers: tuple[tuple[str, str], ...], elapsed_ms: float) -> Iterator[bytes]:
+    kept: list[bytes] | None = []
+    size = 0
+    try:
+        for chunk in chunks:
+            if kept is not None:
+                size += len(chunk)
+                if size <= cache.max_bytes // 4:
+                    kept.append(chunk)
+                else:
+                    kept = None
+            yield chunk
+    finally:  # a client that leaves closes this generator: stop the producer too
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    if kept is not None:
+        cache.put(key, Entry(headers, b"".join(kept)), size, elapsed_ms)
 
 
 #: Functions whose value changes from one evaluation to the next, and federation, whose data

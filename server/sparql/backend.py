@@ -24,7 +24,8 @@ What differs from the embedded store, and why:
   of the query.
 - **The version** (for ETags and caches) cannot be read from an engine: it is a counter of
   this process's own writes and a clock that moves every ``ttl_s`` seconds, so an answer can
-  be cached or revalidated for at most that long after someone else changes the engine's data.
+  be cached or revalidated for at most that long after anyone else (another client of the
+  engine, or another worker process of this server) changes the engine's data.
 - **Time limits**: the engine is asked with the request's time limit as the HTTP timeout, so
   a slow engine is a 504 naming it, not a stuck thread.
 - **Writes** go to the engine's update URL (``--backend-update``); without one the server is

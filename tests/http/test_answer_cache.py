@@ -75,3 +75,13 @@ def test_a_canned_query_page_is_kept_by_version(client: Any) -> None:
     again = client.get("/queries/verdict", headers=JSON)
     assert cache.hits > hits
     assert first.get_json() == again.get_json()
+
+
+def test_a_streamed_answer_is_kept_once_written_whole(client: Any) -> None:
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 3000"  # streamed
+    first = client.get("/sparql", query_string={"query": query}, headers=JSON)
+    assert first.is_streamed or "Content-Length" not in first.headers
+    body = first.get_data()
+    again = client.get("/sparql", query_string={"query": query}, headers=JSON)
+    assert again.headers["Server-Timing"] == "cache;desc=hit"
+    assert again.get_data() == body and len(again.get_json()["results"]["bindings"]) == 3000
