@@ -148,7 +148,8 @@ def test_every_key_a_template_uses_is_in_the_catalogue() -> None:
     use = re.compile(r"""\bm\[\s*'([^']*)'\s*([\]~+])""")
     used = {(m.group(1), m.group(2)) for p in _templates() for m in use.finditer(p.read_text())}
     assert len(used) > 150  # the pattern still finds the templates' keys
-    missing = [key for key, after in used if not _exists(key) or (after != "]") != key.endswith(".")]
+    missing = [key for key, after in used
+               if not _exists(key) or (after != "]") != key.endswith(".")]
     assert not missing, missing
 
 
@@ -156,7 +157,7 @@ def test_every_key_the_code_uses_is_in_the_catalogue() -> None:
     """String constants in pages and views shaped like a key of one of the catalogue's groups
     (``queries.map.line``, ``verdict.gap``, ``editor.js.``), file names aside."""
     groups = {k.split(".")[0] for k in MESSAGES["en"] if "." in k}
-    shape = re.compile(r"^(%s)\.[\w.]*$" % "|".join(sorted(groups)))
+    shape = re.compile(r"^(" + "|".join(sorted(groups)) + r")\.[\w.]*$")
     file_name = re.compile(r"\.(html|svg|ttl|toml|json|rq|md)$")
     used = {(str(n.value), path.name) for path in _python_files()
             if path.parent.name in ("pages", "views")
