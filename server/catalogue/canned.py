@@ -17,6 +17,7 @@ from pathlib import Path
 from server import paths
 from server.rdf.namespaces import DEFAULT_BASE
 from server.rdf.vocab import XSD
+from server.sparql.text import prefixes as declared_prefixes
 from server.sparql.text import query_form, tokens
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -35,9 +36,8 @@ PARAM_TYPES = {
 }
 KINDS = ("select", "ask", "construct", "describe")
 _HEADER = re.compile(r"^#\+(\s*)([A-Za-z][\w-]*)(?:@([a-z]{2}(?:-[A-Za-z0-9]+)*))?\s*:\s?(.*)$")
-#: Possessive, and ``^`` followed by blanks that are not newlines: ``^\s*`` read every later blank
-#: line again from each line start (quadratic in the number of blank lines).
-_PREFIX = re.compile(r"^[^\S\n]*+PREFIX\s++([\w.-]*+):\s*+<([^>]*+)>", re.IGNORECASE | re.MULTILINE)
+
+
 class CatalogueError(ValueError):
     """A ``.rq`` file whose header does not follow the format (names the file and line)."""
 
@@ -175,7 +175,7 @@ def parse(name: str, source: str) -> CannedQuery:
     else:
         body_start = len(lines)
     text = "\n".join(lines[body_start:]).strip() + "\n"
-    prefixes = dict(_PREFIX.findall(text))
+    prefixes = declared_prefixes(tokens(text))  # as the endpoint's lexer reads the prologue
     meta: dict[str, dict[str | None, str]] = {}
     params: list[tuple[str, list[tuple[str, str | None, str]]]] = []
     for nested, key, lang, value in header:

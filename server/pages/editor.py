@@ -112,8 +112,8 @@ def terms(store: Store, settings: Settings, lang: str) -> list[dict[str, str]]:
 
 def script_messages(lang: str) -> dict[str, str]:
     """The ``editor.js.*`` interface strings in ``lang``, keyed without that prefix."""
-    keys = [k for k in i18n.MESSAGES[i18n.DEFAULT_LANG] if k.startswith("editor.js.")]
-    return {k[len("editor.js."):]: i18n.translate(k, lang) for k in keys}
+    return {key[len("editor.js."):]: value for key, value in i18n.messages(lang).items()
+            if key.startswith("editor.js.")}
 
 
 def context(store: Store, settings: Settings, endpoint: str, lang: str, root: str

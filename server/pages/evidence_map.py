@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from pyoxigraph import NamedNode, Store, Variable
 
+from server.pages import i18n
 from server.pages.evidence_queries import (
     CELLS,
     CERTAINTY_ORDER,
@@ -143,12 +144,13 @@ def wrap(text: str, width: int, max_lines: int = MAX_LINES) -> list[str]:
 
 
 def href(iri: str, ns: Namespaces, lang: str) -> str | None:
-    """The link for ``iri``: its page here, else the IRI if a page may link it (http or
-    https, :func:`server.rdf.iris.linkable`), else None (a ``javascript:`` IRI is no link)."""
+    """The link for ``iri``: its page here (in the page's language), else the IRI if a page
+    may link it (http or https, :func:`server.rdf.iris.linkable`), else None (a
+    ``javascript:`` IRI is no link)."""
     path = local_path(iri, ns) or iri
     if not linkable(path):
         return None
-    return path + ("?lang=zh" if lang == "zh" and path.startswith("/") else "")
+    return i18n.with_lang(path, lang) if path.startswith("/") else path
 
 
 def map_layout(store: Store, grid: list[Cell], lang: str, ns: Namespaces,
@@ -182,23 +184,24 @@ def map_layout(store: Store, grid: list[Cell], lang: str, ns: Namespaces,
         x += 30 + 7 * width_of(names[verdict])
     return {"width": max(width, x + 10), "height": height, "columns": columns, "rows": rows,
             "legend": legend, "legend_y": height - 22, "cell_w": CELL_W, "cell_h": CELL_H,
-            "title": words["map"]}
+            "title": words["queries.map"]}
 
 
 def _cell(cell: Cell | None, x: float, y: float, names: dict[str, str], lang: str,
           words: dict[str, str], claims_query: str) -> dict[str, Any]:
     if cell is None:
         return {"x": x, "y": y, "empty": True}
-    direction = names[cell.direction] if cell.direction else words["map.no_direction"]
+    direction = names[cell.direction] if cell.direction else words["queries.map.no_direction"]
     if cell.relation not in (None, AFFECTS):  # "rarely causes", "is associated with"...
         direction = names[cell.relation] + (f" ({names[cell.direction]})" if cell.direction
                                             else "")
-    certainty = words["map.certainty"].format(c=names.get(cell.certainty or "", "—"))
-    lines = words["map.line" if cell.lines == 1 else "map.lines"].format(n=cell.lines)
+    certainty = words["queries.map.certainty"].format(c=names.get(cell.certainty or "", "—"))
+    lines = words["queries.map.line" if cell.lines == 1 else "queries.map.lines"].format(
+        n=cell.lines)
     args = {"outcome": cell.outcome, "intervention": cell.intervention}
-    if lang == "zh":
-        args["lang"] = "zh"
-    who = words["map.in"].format(p=", ".join(names.get(p, p) for p in cell.populations)) \
+    if lang != i18n.DEFAULT_LANG:
+        args["lang"] = lang
+    who = words["queries.map.in"].format(p=", ".join(names.get(p, p) for p in cell.populations)) \
         if cell.populations else ""
     text = [f"{symbol(cell.direction)} {direction}", certainty, lines]
     return {"x": x, "y": y, "empty": False, "fill": colour(cell.verdict),
@@ -327,7 +330,7 @@ def mechanism_layout(store: Store, lang: str, ns: Namespaces,
     height = 40 + BOX_H + max((y for _, y in pos.values()), default=0)
     return {"width": COLUMN_X[-1] + BOX_W + 10, "height": height, "arrows": arrows,
             "labels": [{"text": lb.text, "box": lb.box} for lb in placed], "nodes": nodes,
-            "box_w": BOX_W, "box_h": BOX_H, "title": words["mechanism.title"]}
+            "box_w": BOX_W, "box_h": BOX_H, "title": words["queries.mechanism.title"]}
 
 
 #: The columns of the map's data downloads (JSON objects have the same keys).

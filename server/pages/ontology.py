@@ -17,7 +17,7 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Store
 
-from server.pages import class_tree
+from server.pages import class_tree, i18n
 from server.pages.resource import MATCH_PROPERTIES, Terms
 from server.rdf import labels
 from server.rdf.namespaces import Namespaces
@@ -146,7 +146,7 @@ class Doc:
     def labels_by_lang(self, iri: str) -> dict[str, str]:
         lits = labels.literals(self.store, iri, labels.LABEL_PROPERTIES)
         out = {}
-        for lang in ("en", "zh"):
+        for lang in i18n.LANGS:
             best = labels.pick_literal([lit for lit in lits if lit.language and
                                         labels.lang_matches(lit.language, lang)], lang)
             if best is not None:

@@ -72,6 +72,11 @@ def page(total: int, number: str | None, size: str | None) -> Page:
     return Page(min(wanted, pages), size_, total)
 
 
+#: The language of the curators' translations of the source's quotations: pages in it show
+#: them under each quotation (pages in the source's own language need none).
+GLOSS_LANG = "en"
+
+
 def translations(store: Store) -> dict[str, str]:
     """Each quotation's text -> the curators' English translation of it."""
     rows = store.query(TRANSLATIONS, use_default_graph_as_union=True)
@@ -126,7 +131,7 @@ class Table:
     def quotation(self, term: Literal) -> dict[str, Any]:
         """The source's words (Chinese) and, on English pages, their curated translation."""
         parts = [p for p in term.value.split(QUOTE_SEPARATOR) if p]
-        if self.lang != "en":
+        if self.lang != GLOSS_LANG:
             return {"text": term.value, "lang": term.language or "zh", "quotes": [
                 {"text": p} for p in parts]}
         if self._glosses is None:

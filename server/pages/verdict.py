@@ -4,8 +4,8 @@ The home page and ``/queries/verdict`` open with these sentences, above the tabl
 in them comes from the store: the canned query ``verdict`` gives the rows (outcome or routine
 use, verdict, best certainty, who benefits in the article's words, the claims), and the evidence
 gaps of those claims (which study is missing, and how the article qualifies it) are read with one
-more query. Only
-the frame of each sentence is interface text (``SENTENCES``), in English and Chinese.
+more query. Only the frame of each sentence is interface text: the ``verdict.*`` strings of the
+catalogue (:mod:`server.pages.i18n`), in English and Chinese.
 """
 
 from __future__ import annotations
@@ -16,26 +16,9 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Store
 
 from server.catalogue import canned
+from server.pages import i18n
 from server.rdf import labels
 from server.sparql.execute import Limits, run_query
-
-#: The frame of each sentence; the values are labels from the graph.
-SENTENCES: dict[str, dict[str, str]] = {
-    "en": {
-        "outcome": "{topic}: {verdict}", "routine": "Routine use in {topic}: {verdict}",
-        "especially": ", especially in {who}", "limitedTo": ", limited to {who}",
-        "example": " (for example {who})", "certainty": "; certainty of the evidence {certainty}",
-        "rated": " (rated by {rater})", "gap": "; missing: a {qualifier} {design}",
-        "end": ".", "and": " and ", "list": ", ",
-    },
-    "zh": {
-        "outcome": "{topic}:{verdict}", "routine": "在{topic}中常规使用:{verdict}",
-        "especially": ",尤其对{who}", "limitedTo": ",仅限于{who}", "example": "(例如{who})",
-        "certainty": ";证据确定性{certainty}",
-        "rated": "({rater}评定)", "gap": ";缺少{qualifier}{design}",
-        "end": "。", "and": "和", "list": "、",
-    },
-}
 
 GAPS = """
 PREFIX k2d3: <https://w3id.org/k2d3/ontology#>
@@ -105,33 +88,35 @@ def rows(store: Store, timeout_s: float = 10.0) -> list[Row]:
 def _join(items: list[str], words: dict[str, str]) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return words["list"].join(items[:-1]) + words["and"] + items[-1]
+    return words["verdict.list"].join(items[:-1]) + words["verdict.and"] + items[-1]
 
 
 def sentences(store: Store, found: list[Row], lang: str) -> list[dict[str, Any]]:
     """One sentence per row, with the IRIs it names (for links and badges)."""
-    words = SENTENCES[lang]
+    words = i18n.messages(lang)
     iris = {i for r in found for i in (r.topic, r.verdict, r.certainty, *r.especially,
                                         *r.limited_to, *r.example,
                                         *r.raters, *(g[0] for g in r.gaps))}
     names = labels.labels(store, sorted(iris), lang)
     out = []
     for r in found:
-        text = words["routine" if r.routine else "outcome"].format(
+        text = words["verdict.routine" if r.routine else "verdict.outcome"].format(
             topic=names[r.topic], verdict=names[r.verdict])
-        for key, who in (("especially", r.especially), ("limitedTo", r.limited_to),
-                         ("example", r.example)):
+        for key, who in (("verdict.especially", r.especially),
+                         ("verdict.limitedTo", r.limited_to), ("verdict.example", r.example)):
             if who:
                 text += words[key].format(who=_join([names[b] for b in who], words))
         if not r.certainty.endswith("certainty-not-stated"):
-            text += words["certainty"].format(certainty=names[r.certainty])
+            text += words["verdict.certainty"].format(certainty=names[r.certainty])
             if r.raters:
-                text += words["rated"].format(rater=_join([names[x] for x in r.raters], words))
+                text += words["verdict.rated"].format(
+                    rater=_join([names[x] for x in r.raters], words))
         for design, qualifier in r.gaps:
-            text += words["gap"].format(design=names[design],
-                                        qualifier=qualifier.get(lang) or qualifier.get("en", ""))
-        out.append({"text": text[:1].upper() + text[1:] + words["end"], "verdict": r.verdict,
-                    "certainty": r.certainty, "topic": r.topic, "claims": r.claims})
+            text += words["verdict.gap"].format(
+                design=names[design], qualifier=qualifier.get(lang) or qualifier.get("en", ""))
+        out.append({"text": text[:1].upper() + text[1:] + words["verdict.end"],
+                    "verdict": r.verdict, "certainty": r.certainty, "topic": r.topic,
+                    "claims": r.claims})
     return out
 
 

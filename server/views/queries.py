@@ -28,7 +28,6 @@ from server.http.context import store as _store
 from server.http.query_answer import TRUNCATED_HEADERS, runner_for
 from server.pages import evidence_map, i18n, results_table, verdict
 from server.pages.highlight import highlight
-from server.pages.queries_text import MESSAGES, TOPICS
 from server.rdf import dereference, formats, labels
 from server.sparql.execute import Limits, run_query
 from server.sparql.results import QueryResult, serialize
@@ -50,11 +49,15 @@ def _catalogue() -> tuple[canned.CannedQuery, ...]:
     return canned.catalogue(base=_settings().ns.base)
 
 
-def _page(template: str, lang: str, **context: Any) -> str:
-    """Render a template with the shared layout's variables (lang, t, href, lang_switch)."""
-    strings = MESSAGES[lang]
-    return render_template(template, **i18n.template_context(), nav_active="queries",
-                           m=strings, **context)
+#: The catalogue's topics (a query's ``#+ topic:``) in page order; each one's heading is the
+#: interface string ``topic.<topic>``.
+TOPICS = ("verdict", "mechanism", "evidence", "guidelines", "marketing", "deficiency", "safety",
+          "sources", "explore", "other")
+
+
+def _page(template: str, **context: Any) -> str:
+    """Render a template with the shared layout's variables (lang, m, href, lang_switch)."""
+    return render_template(template, **i18n.template_context(), nav_active="queries", **context)
 
 
 @bp.get("/queries")
@@ -69,10 +72,10 @@ def catalogue_page() -> Response | str:
     lang = i18n.pick_lang(request)
     text = request.args.get("q", "").strip()
     queries = canned.search(_catalogue(), text) if text else list(_catalogue())
-    groups = [(topic, TOPICS[topic][lang], [q for q in queries if q.topic == topic])
-              for topic in TOPICS]
+    groups = [(topic, i18n.text("topic." + topic, lang),
+               [q for q in queries if q.topic == topic]) for topic in TOPICS]
     groups = [g for g in groups if g[2]]
-    return _page("queries.html", lang, groups=groups, q=text, total=len(queries))
+    return _page("queries.html", groups=groups, q=text, total=len(queries))
 
 
 @bp.get("/queries/evidence-map")
@@ -101,14 +104,14 @@ def evidence_map_page() -> Response | str:
     cells = evidence_map.cells(store, population)
     if media_type != formats.HTML:
         return _map_data(evidence_map.cell_records(store, cells, lang), media_type, population)
-    ns, words = _settings().ns, MESSAGES[lang]
+    ns, words = _settings().ns, i18n.messages(lang)
     svg = render_template("svg/evidence_map.svg",
-                          m=evidence_map.map_layout(store, cells, lang, ns, words))
+                          layout=evidence_map.map_layout(store, cells, lang, ns, words))
     mechanism = render_template("svg/mechanism.svg",
-                                m=evidence_map.mechanism_layout(store, lang, ns, words))
+                                layout=evidence_map.mechanism_layout(store, lang, ns, words))
     iris = [i for c in cells for i in (c.outcome, c.intervention, c.relation, c.direction,
                                        c.certainty, c.verdict, *c.populations) if i]
-    return _page("queries_evidence_map.html", lang, svg=Markup(svg), mechanism=Markup(mechanism),
+    return _page("queries_evidence_map.html", svg=Markup(svg), mechanism=Markup(mechanism),
                  populations=populations, population=population, cells=cells,
                  names=labels.labels(store, iris, lang))
 
@@ -276,7 +279,7 @@ def query_page(name: str) -> Response | str | tuple[str, int]:
     except canned_params.ParamError as err:
         if media_type != formats.HTML:
             raise BadRequest(str(err)) from None
-        return _page("queries_query.html", lang, query=query, error=err, fields=_form(
+        return _page("queries_query.html", query=query, error=err, fields=_form(
             query, lang), links=_links(query), code=highlight(query.text)), 400
     result = _run(query, subs)
     if media_type != formats.HTML:
@@ -291,7 +294,7 @@ def query_page(name: str) -> Response | str | tuple[str, int]:
     if query.name == "verdict":
         answer = verdict.sentences(_store(), verdict.rows(_store()), lang)
         legend = verdict.legend(_store(), lang)
-    html = _page("queries_query.html", lang, query=query, result=result, table=table,
+    html = _page("queries_query.html", query=query, result=result, table=table,
                  shown=shown, pages=_page_links(shown) if shown else {}, answer=answer,
                  legend=legend, fields=_form(query, lang), links=_links(query),
                  code=highlight(query.text))

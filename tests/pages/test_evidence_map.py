@@ -20,7 +20,7 @@ from pyoxigraph import Store
 
 from server.pages import evidence_map
 from server.pages.evidence_map import Box, Label
-from server.pages.queries_text import MESSAGES
+from server.pages.i18n import MESSAGES
 from server.rdf import store
 from server.rdf.namespaces import Namespaces
 

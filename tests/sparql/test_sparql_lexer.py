@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from server.sparql import text as sparql_text
-from server.sparql.lexer import scan, unescape
+from server.sparql.lexer import scan, spans, unescape
 
 # The lexer of server/sparql/text.py before it was made linear, verbatim: the reference.
 _REF_IRI = r"""(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)"""
@@ -78,6 +78,45 @@ def test_the_tokens_are_those_of_the_former_lexer(text: str, iris: bool) -> None
 def test_known_shapes_lex_as_before(text: str) -> None:
     for iris in (True, False):
         assert [tuple(t) for t in scan(text, iris)] == reference(text, iris)
+
+
+def _as_pre_check_reads(tokens: list[tuple[str, str, int, int]]
+                        ) -> list[tuple[str, str, int, int]]:
+    """Display tokens as the pre-check has them: a number's characters one by one."""
+    out = []
+    for kind, value, depth, start in tokens:
+        if kind == "number":
+            out += [("other", ch, depth, start + i) for i, ch in enumerate(value)]
+        else:
+            out.append((kind, value, depth, start))
+    return out
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(st.lists(st.sampled_from([*FRAGMENTS, "12", "3.5", "7.", "x1", "1e5", "#c\n"]),
+                max_size=40).map("".join))
+def test_display_tokens_are_the_pre_checks_with_numbers_and_comments(text: str) -> None:
+    """``numbers`` only joins digits into numbers; ``spans`` adds the comments, and leaves
+    nothing but whitespace between two spans."""
+    assert _as_pre_check_reads([tuple(t) for t in scan(text, numbers=True)]) == [
+        tuple(t) for t in scan(text)]
+    found = list(spans(text))
+    pos = 0
+    for kind, start, end in found:
+        assert text[pos:start].strip() == "" and start < end, (kind, start, end, found)
+        assert kind != "comment" or text[start] == "#"
+        pos = end
+    assert text[pos:].strip() == ""
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("LIMIT 10 # ten\n", [("word", "LIMIT"), ("number", "10"), ("comment", "# ten")]),
+    ("1.5 1.x 1e5 x1", [("number", "1.5"), ("number", "1"), ("other", "."), ("word", "x"),
+                        ("other", "1"), ("word", "e5"), ("word", "x1")]),
+    ("?x<a#b>'#'#c", [("var", "?x"), ("iri", "<a#b>"), ("string", "'#'"), ("comment", "#c")]),
+])
+def test_spans_read_numbers_and_comments(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(kind, text[start:end]) for kind, start, end in spans(text)] == expected
 
 
 def test_the_limit_stops_the_scan() -> None:
