@@ -27,7 +27,10 @@ With federation off, each worker cuts itself off the network when it starts
 fetching.
 
 The JSON access log is buffered (``metrics.log_access``); a worker writes what is left when it
-exits or retires.
+exits or retires. Metrics are ``prometheus_client``'s in multiprocess mode
+(``server.http.metrics``): the workers share an empty temporary folder made here for this run
+(removed when the server stops), and the arbiter marks each exited worker dead there
+(``child_exit``).
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ def retire(worker: Any, app: Flask, urgent: bool = False) -> bool:
         return False
     worker.k2d3_retiring = True
     log.warning("worker %s retires: a request is stuck past its deadline", os.getpid())
-    _flush(app)
+    metrics.flush_access_log()  # the metrics are written as they change
     timer = threading.Timer(RETIRE_GRACE_S + 2.0, worker.exit_now)
     timer.daemon = True
     timer.start()
@@ -93,14 +96,6 @@ def retire(worker: Any, app: Flask, urgent: bool = False) -> bool:
         worker.leave_board()
     os.kill(os.getpid(), signal.SIGTERM)
     return True
-
-
-def _flush(app: Flask | None) -> None:
-    """Write what the access log and the metrics hold (before an exit)."""
-    metrics.flush_access_log()
-    found = app.extensions.get("k2d3_metrics") if app is not None else None
-    if found is not None:
-        found.dump()
 
 
 def _pre_fork(server: Any, worker: Any) -> None:
@@ -111,9 +106,11 @@ def _pre_fork(server: Any, worker: Any) -> None:
 
 
 def _child_exit(server: Any, worker: Any) -> None:
-    """In the arbiter: a worker has exited, so its slot no longer takes clients."""
+    """In the arbiter: a worker has exited, so its slot no longer takes clients, and it no
+    longer counts as serving in the metrics (its counts stay)."""
     if getattr(worker, "k2d3_slot", None) is not None:
         server.app.board.leave(worker.k2d3_slot)
+    metrics.process_dead(worker.pid, server.app.metrics_dir)
 
 
 def _post_fork(server: Any, worker: Any) -> None:
@@ -130,11 +127,11 @@ def _post_worker_init(worker: Any) -> None:
     dog = Watchdog(lambda urgent: retire(worker, app, urgent), slots, worker.app.quick,
                    on_answered=worker.forget)
     app.extensions[WATCHDOG_KEY] = worker.k2d3_watchdog = dog
-    worker.k2d3_flush = lambda: _flush(app)
+    worker.k2d3_flush = metrics.flush_access_log
 
 
-def _worker_exit(_arbiter: Any, worker: Any) -> None:
-    _flush(getattr(worker, "wsgi", None))
+def _worker_exit(_arbiter: Any, _worker: Any) -> None:
+    metrics.flush_access_log()
 
 
 class PortTaken(OSError):
@@ -207,6 +204,7 @@ class K2D3Server(BaseApplication):
     def load(self) -> Flask:
         app = create_app(self.settings)
         app.config["K2D3_METRICS_DIR"] = str(self.metrics_dir)
+        metrics.for_app(app)  # this worker counts as serving from now on
         return app
 
 
