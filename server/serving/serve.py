@@ -36,6 +36,7 @@ exits or retires. Metrics are ``prometheus_client``'s in multiprocess mode
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import shutil
@@ -54,7 +55,7 @@ from server import create_app
 from server.config import Settings
 from server.http import metrics
 from server.http.context import SANDBOXED_KEY, WATCHDOG_KEY
-from server.serving import request_line
+from server.serving import gthread_check, request_line
 from server.serving.balance import Board
 from server.sparql import sandbox
 from server.sparql.admission import QuickTable, Slots
@@ -69,7 +70,25 @@ RETIRE_EVERY_S = 5.0
 #: Stack size of request threads (virtual memory; pages are only used when touched).
 THREAD_STACK_BYTES = 64 * 1024 * 1024
 
-__all__ = ["Watchdog", "gunicorn_options", "retire", "run"]
+#: The worker of ``k2d3 serve``, and gunicorn's own that stands in for it when the installed
+#: gunicorn lacks the internals it builds on (``server.serving.gthread_check``).
+K2D3_WORKER = "server.serving.worker.K2D3Worker"
+STOCK_WORKER = "gthread"
+
+__all__ = ["Watchdog", "gunicorn_options", "retire", "run", "worker_class"]
+
+
+@functools.cache
+def worker_class() -> str:
+    """``K2D3_WORKER``, or ``STOCK_WORKER`` (said once, as a warning) when gunicorn has changed
+    under it: the server then still serves, without the worker's guarantees."""
+    lacking = gthread_check.missing()
+    if not lacking:
+        return K2D3_WORKER
+    log.warning("the installed gunicorn lacks what %s builds on (%s): serving with gunicorn's "
+                "stock gthread worker, so slow clients hold threads and keep-alive clients are "
+                "not balanced between processes", K2D3_WORKER, "; ".join(lacking))
+    return STOCK_WORKER
 
 
 def retire(worker: Any, app: Flask, urgent: bool = False) -> bool:
@@ -89,13 +108,20 @@ def retire(worker: Any, app: Flask, urgent: bool = False) -> bool:
     worker.k2d3_retiring = True
     log.warning("worker %s retires: a request is stuck past its deadline", os.getpid())
     metrics.flush_access_log()  # the metrics are written as they change
-    timer = threading.Timer(RETIRE_GRACE_S + 2.0, worker.exit_now)
+    timer = threading.Timer(RETIRE_GRACE_S + 2.0, getattr(worker, "exit_now", _exit_now))
     timer.daemon = True
     timer.start()
     if hasattr(worker, "leave_board"):
         worker.leave_board()
     os.kill(os.getpid(), signal.SIGTERM)
     return True
+
+
+def _exit_now() -> None:
+    """End a stock gthread worker that lingers while retiring (``K2D3Worker.exit_now`` also
+    answers what it holds)."""
+    metrics.flush_access_log()
+    os._exit(0)
 
 
 def _pre_fork(server: Any, worker: Any) -> None:
@@ -125,7 +151,7 @@ def _post_worker_init(worker: Any) -> None:
     app.extensions[SANDBOXED_KEY] = getattr(worker, "k2d3_sandboxed", False)
     slots = Slots(settings.heavy_queries) if settings.heavy_queries > 0 else None  # 0: off
     dog = Watchdog(lambda urgent: retire(worker, app, urgent), slots, worker.app.quick,
-                   on_answered=worker.forget)
+                   on_answered=getattr(worker, "forget", None))
     app.extensions[WATCHDOG_KEY] = worker.k2d3_watchdog = dog
     worker.k2d3_flush = metrics.flush_access_log
 
@@ -166,7 +192,7 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]
         "bind": f"{host}:{port}",
         "workers": settings.workers,
         "threads": settings.threads,
-        "worker_class": "server.serving.worker.K2D3Worker",
+        "worker_class": worker_class(),
         "worker_connections": 1000,
         "backlog": 2048,
         "keepalive": 5,
