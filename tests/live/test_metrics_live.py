@@ -88,11 +88,11 @@ def test_counts_from_both_workers_add_up(
 def test_a_killed_workers_counts_are_kept(
         two_workers: tuple[str, subprocess.Popen[bytes], Path]) -> None:
     url, proc, log = two_workers
-    send(url, SENT)
     before = value(scrape(url), "k2d3_http_requests_total", **OK)
+    send(url, SENT)  # and kill at once: what was counted is written as it is counted
     victim = min(worker_pids(proc.pid))
     subprocess.run(["kill", f"-{signal.SIGKILL.value}", str(victim)], check=True)
-    deadline, sent = time.monotonic() + 30, 0
+    deadline, sent = time.monotonic() + 30, SENT
     while time.monotonic() < deadline:  # until the arbiter's replacement has answered some
         send(url, 16)
         sent += 16
