@@ -91,7 +91,7 @@ def worker_class() -> str:
     return STOCK_WORKER
 
 
-def retire(worker: Any, app: Flask, urgent: bool = False) -> bool:
+def retire(worker: Any, urgent: bool = False) -> bool:
     """Retire this worker process if the board allows it now; whether it is retiring.
 
     Stops accepting at once (graceful SIGTERM: gunicorn's loop ends, then the worker answers
@@ -150,7 +150,7 @@ def _post_worker_init(worker: Any) -> None:
     settings = worker.app.settings
     app.extensions[SANDBOXED_KEY] = getattr(worker, "k2d3_sandboxed", False)
     slots = Slots(settings.heavy_queries) if settings.heavy_queries > 0 else None  # 0: off
-    dog = Watchdog(lambda urgent: retire(worker, app, urgent), slots, worker.app.quick,
+    dog = Watchdog(lambda urgent: retire(worker, urgent), slots, worker.app.quick,
                    on_answered=getattr(worker, "forget", None))
     app.extensions[WATCHDOG_KEY] = worker.k2d3_watchdog = dog
     worker.k2d3_flush = metrics.flush_access_log
