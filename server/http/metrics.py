@@ -1,45 +1,71 @@
-"""Request metrics in the Prometheus text format, and the structured JSON access log.
+"""Request metrics for Prometheus (``prometheus_client``), and the structured JSON access log.
 
-Each process counts its own requests (by route, method and status), errors, query timeouts
-and a latency histogram. Under gunicorn several worker processes serve one port, so a scrape
-of ``/metrics`` must not see only the worker that happened to answer: ``server.serving.serve`` gives
-every worker a shared directory (``app.config["K2D3_METRICS_DIR"]``) where each one writes its
-counters as ``<pid>.json`` (atomically: from a background thread within half a second of a
-change, and when it exits), and ``/metrics`` adds up all the files with its own live
-counters. Files of exited workers stay, so counters never go backwards when a worker is
-replaced. Exposition format:
-https://prometheus.io/docs/instrumenting/exposition_formats/
+Each request is counted by route, method and status, with errors, query timeouts and a
+latency histogram by route. Under gunicorn several worker processes serve one port, so a
+scrape of ``/metrics`` must not see only the worker that happened to answer: ``k2d3 serve``
+gives the workers one empty temporary folder (``app.config["K2D3_METRICS_DIR"]``) and
+``prometheus_client`` runs in its multiprocess mode
+(https://prometheus.github.io/client_python/multiprocess/): each worker's counters live in
+memory-mapped files ``<kind>_<pid>.db`` there, written as they change, and ``/metrics`` merges
+every file. Counters and histograms of workers that have exited stay (the library keeps them:
+``mark_process_dead`` only drops *live* gauges), so totals never go backwards when a worker is
+retired, replaced or killed; ``k2d3_worker_processes`` is a ``livesum`` gauge, so it counts the
+workers serving now. Without the folder (Flask's test client, ``k2d3 serve --debug``) each app
+has its own registry in memory. The exposition and its content type are the library's.
 
-Both are cheap on the request's path: :meth:`Metrics.observe` bumps one histogram bucket
-(cumulative counts are made when dumping), and :func:`log_access` only queues a tuple; a
-background thread formats the JSON lines and hands them to the ``k2d3.access`` logger as one
-record every ``LOG_EVERY_S`` (and :func:`flush_access_log` at exit).
+Exported (``route`` is the Flask rule, or the endpoint's path, or ``unmatched``):
+
+- ``k2d3_http_requests_total{route,method,status}``: requests answered;
+- ``k2d3_http_errors_total{route,status}``: of those, statuses >= 400;
+- ``k2d3_query_timeouts_total{route}``: queries stopped at their time limit;
+- ``k2d3_http_request_duration_seconds{route}``: a histogram of the time to the response's
+  first byte (buckets ``BUCKETS``, plus ``_sum`` and ``_count``);
+- ``k2d3_worker_processes``: worker processes serving (1 without gunicorn).
+
+Both are cheap on the request's path: :meth:`Metrics.observe` bumps three or four values
+(each a write into the mapped file), and :func:`log_access` only queues a tuple; a background
+thread formats the JSON lines and hands them to the ``k2d3.access`` logger as one record every
+``LOG_EVERY_S`` (and :func:`flush_access_log` at exit).
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import json
 import logging
 import os
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from json.encoder import encode_basestring as _json
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    values,
+)
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-DUMP_EVERY_S = 0.5
 LOG_EVERY_S = 0.5
+#: The variable through which ``prometheus_client`` finds the folder in multiprocess mode.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 access_log = logging.getLogger("k2d3.access")
+# ``_created`` series exist only in one mode (the files do not hold them): leave them out of
+# both, so a scrape has the same series with or without gunicorn.
+disable_created_metrics()
 
 
 def for_app(app: Any) -> Metrics:
-    """The Flask ``app``'s Metrics, made on first use (writing to ``K2D3_METRICS_DIR`` when
-    ``server.serving.serve`` has set it)."""
+    """The Flask ``app``'s Metrics, made on first use (in multiprocess mode when
+    ``server.serving.serve`` has set ``K2D3_METRICS_DIR``)."""
     found: Metrics | None = app.extensions.get("k2d3_metrics")
     if found is None:
         directory = app.config.get("K2D3_METRICS_DIR")
@@ -52,132 +78,76 @@ def query_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def multiprocess(directory: Path) -> None:
+    """Put this process, and those it forks from now on, in ``prometheus_client``'s
+    multiprocess mode over ``directory``.
+
+    The library chooses how values are kept when it is first imported, from
+    ``PROMETHEUS_MULTIPROC_DIR``; ``k2d3 serve`` has imported it long before it makes the
+    folder, so the choice is made again here, as the library's own tests do. Metrics made
+    before this call keep counting in memory only.
+    """
+    os.environ[MULTIPROC_ENV] = str(directory)
+    if not getattr(values.ValueClass, "_multiprocess", False):
+        values.ValueClass = values.MultiProcessValue()
+
+
+def process_dead(pid: int, directory: Path) -> None:
+    """In the arbiter, once worker ``pid`` has exited: drop its live gauges (it no longer
+    counts as serving); its counters and histograms stay in the totals."""
+    mark_process_dead(pid, str(directory))
+
+
 class Metrics:
-    """One process's counters; thread-safe."""
+    """One app's counters; thread-safe (the library locks each value)."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory
-        self._lock = threading.Lock()
-        self.requests: Counter[tuple[str, str, str]] = Counter()
-        self.errors: Counter[tuple[str, str]] = Counter()
-        self.timeouts: Counter[str] = Counter()
-        self.hist: Counter[tuple[str, int]] = Counter()
-        """(route, index of the smallest bucket bound >= the duration) -> count."""
-        self.sums: dict[str, float] = {}
-        self._dirty = False
-        self._flusher: threading.Thread | None = None
+        if directory is not None:
+            multiprocess(directory)
+        #: Where the metrics are registered: None in multiprocess mode (the library's advice:
+        #: a scrape reads the files through a registry of its own, see :meth:`exposition`).
+        self.registry = None if directory is not None else CollectorRegistry()
+        registry = self.registry
+        self.requests = Counter("k2d3_http_requests", "HTTP requests answered, by route, "
+                                "method, status.", ["route", "method", "status"],
+                                registry=registry)
+        self.errors = Counter("k2d3_http_errors", "HTTP responses with status >= 400, by route.",
+                              ["route", "status"], registry=registry)
+        self.timeouts = Counter("k2d3_query_timeouts", "Queries stopped at their time limit, "
+                                "by route.", ["route"], registry=registry)
+        self.durations = Histogram("k2d3_http_request_duration_seconds", "Time to the "
+                                   "response's first byte.", ["route"], buckets=BUCKETS,
+                                   registry=registry)
+        Gauge("k2d3_worker_processes", "Worker processes serving.", multiprocess_mode="livesum",
+              registry=registry).set(1)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float,
                 timed_out: bool = False) -> None:
         """Count one finished request."""
-        with self._lock:
-            self.requests[(route, method, str(status))] += 1
-            if status >= 400:
-                self.errors[(route, str(status))] += 1
-            if timed_out:
-                self.timeouts[route] += 1
-            self.hist[(route, bisect.bisect_left(BUCKETS, seconds))] += 1
-            self.sums[route] = self.sums.get(route, 0.0) + seconds
-            self._dirty = True
-        if self.directory is not None and self._flusher is None:
-            self._flusher = threading.Thread(target=self._flush_loop, name="k2d3-metrics",
-                                             daemon=True)
-            self._flusher.start()
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:  # the library's label lookup, once per combination
+            children = self._children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.errors.labels(route, str(status)) if status >= 400 else None,
+                self.durations.labels(route))
+        requests, errors, durations = children
+        requests.inc()
+        if errors is not None:
+            errors.inc()
+        if timed_out:
+            self.timeouts.labels(route).inc()
+        durations.observe(seconds)
 
-    def _flush_loop(self) -> None:
-        while True:
-            time.sleep(DUMP_EVERY_S)
-            if self._dirty:
-                self.dump()
-
-    def state(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "requests": [[*k, v] for k, v in self.requests.items()],
-                "errors": [[*k, v] for k, v in self.errors.items()],
-                "timeouts": [[k, v] for k, v in self.timeouts.items()],
-                "buckets": self._cumulative(),
-                "sums": [[k, v] for k, v in self.sums.items()],
-            }
-
-    def _cumulative(self) -> list[list[Any]]:
-        """The histogram as Prometheus buckets: [route, "le", count of durations <= le]."""
-        out = []
-        for route in {route for route, _ in self.hist}:
-            total = 0
-            for index, bound in enumerate([*map(repr, BUCKETS), "+Inf"]):
-                total += self.hist.get((route, index), 0)
-                out.append([route, bound, total])
-        return out
-
-    def dump(self) -> None:
-        """Write this process's counters to ``<directory>/<pid>.json`` (atomic rename)."""
-        if self.directory is None:
-            return
-        self._dirty = False
-        path = self.directory / f"{os.getpid()}.json"
-        tmp = path.with_suffix(f".tmp{threading.get_ident()}")
-        try:
-            tmp.write_text(json.dumps(self.state()), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:  # the directory is gone: the server is shutting down
-            return
-
-    def collect(self) -> list[dict[str, Any]]:
-        """This process's live state plus every other process's last dump."""
-        states = [self.state()]
-        if self.directory is not None:
-            own = f"{os.getpid()}.json"
-            for path in sorted(self.directory.glob("*.json")):
-                if path.name != own:
-                    try:
-                        states.append(json.loads(path.read_text(encoding="utf-8")))
-                    except (OSError, ValueError):
-                        continue
-        return states
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _sum(states: list[dict[str, Any]], key: str) -> dict[tuple[str, ...], float]:
-    total: dict[tuple[str, ...], float] = {}
-    for state in states:
-        for *labels, value in state.get(key, []):
-            total[tuple(labels)] = total.get(tuple(labels), 0) + value
-    return total
-
-
-def render(states: list[dict[str, Any]], processes: int) -> str:
-    """The Prometheus text exposition of the summed ``states``."""
-    lines = ["# HELP k2d3_http_requests_total HTTP requests answered, by route, method, status.",
-             "# TYPE k2d3_http_requests_total counter"]
-    for (route, method, status), n in sorted(_sum(states, "requests").items()):
-        lines.append(f'k2d3_http_requests_total{{route="{_label(route)}",method="{method}",'
-                     f'status="{status}"}} {n:g}')
-    lines += ["# HELP k2d3_http_errors_total HTTP responses with status >= 400, by route.",
-              "# TYPE k2d3_http_errors_total counter"]
-    for (route, status), n in sorted(_sum(states, "errors").items()):
-        lines.append(f'k2d3_http_errors_total{{route="{_label(route)}",status="{status}"}} {n:g}')
-    lines += ["# HELP k2d3_query_timeouts_total Queries stopped at their time limit, by route.",
-              "# TYPE k2d3_query_timeouts_total counter"]
-    for (route,), n in sorted(_sum(states, "timeouts").items()):
-        lines.append(f'k2d3_query_timeouts_total{{route="{_label(route)}"}} {n:g}')
-    lines += ["# HELP k2d3_http_request_duration_seconds Time to the response's first byte.",
-              "# TYPE k2d3_http_request_duration_seconds histogram"]
-    buckets, sums = _sum(states, "buckets"), _sum(states, "sums")
-    for (route,) in sorted(sums):
-        for bound in [repr(b) for b in BUCKETS] + ["+Inf"]:
-            lines.append(f'k2d3_http_request_duration_seconds_bucket{{route="{_label(route)}",'
-                         f'le="{bound}"}} {buckets.get((route, bound), 0):g}')
-        lines.append(f'k2d3_http_request_duration_seconds_sum{{route="{_label(route)}"}} '
-                     f'{sums[(route,)]:.6f}')
-        lines.append(f'k2d3_http_request_duration_seconds_count{{route="{_label(route)}"}} '
-                     f'{buckets.get((route, "+Inf"), 0):g}')
-    lines += ["# HELP k2d3_worker_processes Worker processes that have reported metrics.",
-              "# TYPE k2d3_worker_processes gauge", f"k2d3_worker_processes {processes}"]
-    return "\n".join(lines) + "\n"
+    def exposition(self) -> tuple[bytes, str]:
+        """The Prometheus text of every worker's metrics (or this app's), and its media type."""
+        registry = self.registry
+        if registry is None:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=str(self.directory))
+        return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
 _pending: deque[tuple[Any, ...]] = deque()

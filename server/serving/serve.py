@@ -27,12 +27,16 @@ With federation off, each worker cuts itself off the network when it starts
 fetching.
 
 The JSON access log is buffered (``metrics.log_access``); a worker writes what is left when it
-exits or retires.
+exits or retires. Metrics are ``prometheus_client``'s in multiprocess mode
+(``server.http.metrics``): the workers share an empty temporary folder made here for this run
+(removed when the server stops), and the arbiter marks each exited worker dead there
+(``child_exit``).
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import shutil
@@ -51,7 +55,7 @@ from server import create_app
 from server.config import Settings
 from server.http import metrics
 from server.http.context import SANDBOXED_KEY, WATCHDOG_KEY
-from server.serving import request_line
+from server.serving import gthread_check, request_line
 from server.serving.balance import Board
 from server.sparql import sandbox
 from server.sparql.admission import QuickTable, Slots
@@ -66,10 +70,28 @@ RETIRE_EVERY_S = 5.0
 #: Stack size of request threads (virtual memory; pages are only used when touched).
 THREAD_STACK_BYTES = 64 * 1024 * 1024
 
-__all__ = ["Watchdog", "gunicorn_options", "retire", "run"]
+#: The worker of ``k2d3 serve``, and gunicorn's own that stands in for it when the installed
+#: gunicorn lacks the internals it builds on (``server.serving.gthread_check``).
+K2D3_WORKER = "server.serving.worker.K2D3Worker"
+STOCK_WORKER = "gthread"
+
+__all__ = ["Watchdog", "gunicorn_options", "retire", "run", "worker_class"]
 
 
-def retire(worker: Any, app: Flask, urgent: bool = False) -> bool:
+@functools.cache
+def worker_class() -> str:
+    """``K2D3_WORKER``, or ``STOCK_WORKER`` (said once, as a warning) when gunicorn has changed
+    under it: the server then still serves, without the worker's guarantees."""
+    lacking = gthread_check.missing()
+    if not lacking:
+        return K2D3_WORKER
+    log.warning("the installed gunicorn lacks what %s builds on (%s): serving with gunicorn's "
+                "stock gthread worker, so slow clients hold threads and keep-alive clients are "
+                "not balanced between processes", K2D3_WORKER, "; ".join(lacking))
+    return STOCK_WORKER
+
+
+def retire(worker: Any, urgent: bool = False) -> bool:
     """Retire this worker process if the board allows it now; whether it is retiring.
 
     Stops accepting at once (graceful SIGTERM: gunicorn's loop ends, then the worker answers
@@ -85,8 +107,8 @@ def retire(worker: Any, app: Flask, urgent: bool = False) -> bool:
         return False
     worker.k2d3_retiring = True
     log.warning("worker %s retires: a request is stuck past its deadline", os.getpid())
-    _flush(app)
-    timer = threading.Timer(RETIRE_GRACE_S + 2.0, worker.exit_now)
+    metrics.flush_access_log()  # the metrics are written as they change
+    timer = threading.Timer(RETIRE_GRACE_S + 2.0, getattr(worker, "exit_now", _exit_now))
     timer.daemon = True
     timer.start()
     if hasattr(worker, "leave_board"):
@@ -95,12 +117,11 @@ def retire(worker: Any, app: Flask, urgent: bool = False) -> bool:
     return True
 
 
-def _flush(app: Flask | None) -> None:
-    """Write what the access log and the metrics hold (before an exit)."""
+def _exit_now() -> None:
+    """End a stock gthread worker that lingers while retiring (``K2D3Worker.exit_now`` also
+    answers what it holds)."""
     metrics.flush_access_log()
-    found = app.extensions.get("k2d3_metrics") if app is not None else None
-    if found is not None:
-        found.dump()
+    os._exit(0)
 
 
 def _pre_fork(server: Any, worker: Any) -> None:
@@ -111,9 +132,11 @@ def _pre_fork(server: Any, worker: Any) -> None:
 
 
 def _child_exit(server: Any, worker: Any) -> None:
-    """In the arbiter: a worker has exited, so its slot no longer takes clients."""
+    """In the arbiter: a worker has exited, so its slot no longer takes clients, and it no
+    longer counts as serving in the metrics (its counts stay)."""
     if getattr(worker, "k2d3_slot", None) is not None:
         server.app.board.leave(worker.k2d3_slot)
+    metrics.process_dead(worker.pid, server.app.metrics_dir)
 
 
 def _post_fork(server: Any, worker: Any) -> None:
@@ -131,14 +154,14 @@ def _post_worker_init(worker: Any) -> None:
     settings = worker.app.settings
     app.extensions[SANDBOXED_KEY] = getattr(worker, "k2d3_sandboxed", False)
     slots = Slots(settings.heavy_queries) if settings.heavy_queries > 0 else None  # 0: off
-    dog = Watchdog(lambda urgent: retire(worker, app, urgent), slots, worker.app.quick,
-                   on_answered=worker.forget)
+    dog = Watchdog(lambda urgent: retire(worker, urgent), slots, worker.app.quick,
+                   on_answered=getattr(worker, "forget", None))
     app.extensions[WATCHDOG_KEY] = worker.k2d3_watchdog = dog
-    worker.k2d3_flush = lambda: _flush(app)
+    worker.k2d3_flush = metrics.flush_access_log
 
 
-def _worker_exit(_arbiter: Any, worker: Any) -> None:
-    _flush(getattr(worker, "wsgi", None))
+def _worker_exit(_arbiter: Any, _worker: Any) -> None:
+    metrics.flush_access_log()
 
 
 class PortTaken(OSError):
@@ -173,7 +196,7 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]
         "bind": f"{host}:{port}",
         "workers": settings.workers,
         "threads": settings.threads,
-        "worker_class": "server.serving.worker.K2D3Worker",
+        "worker_class": worker_class(),
         "worker_connections": 1000,
         "backlog": 2048,
         "keepalive": 5,
@@ -211,6 +234,7 @@ class K2D3Server(BaseApplication):
     def load(self) -> Flask:
         app = create_app(self.settings)
         app.config["K2D3_METRICS_DIR"] = str(self.metrics_dir)
+        metrics.for_app(app)  # this worker counts as serving from now on
         return app
 
 

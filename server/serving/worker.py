@@ -3,8 +3,25 @@
 ``server.serving.serve`` configures gunicorn to use :class:`K2D3Worker`; the arbiter's hooks there
 give each worker its slot on the :class:`~server.serving.balance.Board` and its watchdog. The worker
 extends gthread's internals (``enqueue_req``, ``handle``, ``finish_request``, ``murder_pending``,
-``nr_conns``), which is why gunicorn is pinned below 28; ``tests/serving/test_worker.py`` fails if
-they change.
+``nr_conns``, the connection's parser and its unreader's buffer), which is why gunicorn is pinned
+below 28. ``server.serving.gthread_check`` lists what it needs; the tests run that check on the
+installed gunicorn and on the newest release on the package index, and ``k2d3 serve`` runs it at
+start and falls back to the stock gthread worker, saying so once, when anything is missing.
+
+**Kept rather than gunicorn's ``reuse_port``** (issue 14; 2026-12-07, gunicorn 27.0.1, which
+is also the newest release). ``reuse_port`` gives each worker a listener of its own and lets the
+kernel spread new connections by a hash. It would replace only the balancing: reading requests
+in the poller (the slow-client guarantee) needs the same internals, so the pin and the check
+stay either way. ``scripts/bench_http.py`` did not tell the two apart on this shared machine
+(load 4 to 17 on 2 cores, alternated runs; medians at 1 / 8 / 32 connections: 1,875 / 3,329 /
+3,866 req/s with the Board over 8 runs, 1,757 / 3,196 / 3,637 with ``reuse_port`` over 6, each
+within the other's spread; ``benchmarks/RESULTS.md``). What tells them apart is a worker that
+does not accept: ``benchmarks/reuse_port_stuck.py`` stops one of two workers and sends 40 new
+clients; with one shared listener all 40 are answered within 1 s, with ``reuse_port`` only 20
+and 21 (twice): the others wait in the stopped worker's own queue, which no other worker can
+take from (and, with Linux's default ``net.ipv4.tcp_migrate_req = 0``, are reset when a
+retiring worker closes it: not measured here). A hash also spreads eight keep-alive clients 6-2
+or worse about 29 % of the time (binomial), the case ``balance`` exists for.
 """
 
 from __future__ import annotations

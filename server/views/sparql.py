@@ -146,6 +146,5 @@ def _editor() -> Response:
 @openapi.describe(media=("text/plain",), tag="service")
 def metrics_view() -> Response:
     """Prometheus text exposition, summed over all worker processes."""
-    states = metrics.for_app(current_app).collect()
-    return Response(metrics.render(states, len(states)), 200,
-                    content_type="text/plain; version=0.0.4; charset=utf-8")
+    body, content_type = metrics.for_app(current_app).exposition()
+    return Response(body, 200, content_type=content_type)

@@ -103,32 +103,3 @@ def test_settled_config_reads_each_setting_once_and_agrees_with_gunicorn() -> No
     assert settled.keepalive == 7
     with pytest.raises(AttributeError):
         settled.no_such_setting  # noqa: B018
-
-
-def test_the_gthread_internals_the_worker_extends_are_still_there() -> None:
-    """K2D3Worker overrides or calls these; a gunicorn release that renames or reshapes one
-    must fail here, not in production (gunicorn is pinned below 28 for this reason)."""
-    import inspect
-
-    import gunicorn
-    from gunicorn.http.unreader import SocketUnreader, Unreader
-    from gunicorn.workers.gthread import TConn, ThreadWorker
-
-    assert gunicorn.version_info[0] == 27
-    expected = {
-        "enqueue_req": ["self", "conn"], "handle": ["self", "conn"],
-        "finish_request": ["self", "conn", "fs"], "murder_pending": ["self"],
-        "_keepalive_after": ["self", "conn", "keepalive"], "accept": ["self", "listener"],
-        "handle_exit": ["self", "sig", "frame"], "run": ["self"],
-    }
-    for name, params in expected.items():
-        assert list(inspect.signature(getattr(ThreadWorker, name)).parameters) == params, name
-    run = inspect.getsource(ThreadWorker.run)
-    assert "self.murder_pending()" in run and "while self.nr_conns > 0" in run
-    assert "self.enqueue_req(conn)" in inspect.getsource(ThreadWorker.finish_request)
-    assert "not conn.data_ready" in inspect.getsource(ThreadWorker.handle)
-    for attr in ("parser", "initialized", "data_ready", "is_http2", "sock", "client"):
-        assert attr in inspect.getsource(TConn.__init__), attr
-    assert "http.get_parser(self.cfg, self.sock, self.client)" in inspect.getsource(TConn.init)
-    assert {"take_buffered", "unread", "read", "chunk"} <= set(vars(Unreader))
-    assert list(inspect.signature(SocketUnreader.chunk).parameters) == ["self", "size_hint"]
