@@ -94,6 +94,19 @@ class Settings:
 SETTINGS = tuple(f.name for f in fields(Settings))
 
 
+def backend_credentials(env: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """The user and password for a remote SPARQL engine (``K2D3_BACKEND_USER``,
+    ``K2D3_BACKEND_PASSWORD``; None where unset or empty).
+
+    They are kept out of :class:`Settings` so that the password is never part of a printed or
+    logged settings object.
+    """
+    env = os.environ if env is None else env
+    user = env.get(ENV_PREFIX + "BACKEND_USER") or None
+    password = env.get(ENV_PREFIX + "BACKEND_PASSWORD") or None
+    return user, password
+
+
 def _coerce(name: str, raw: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
     if name == "store":
