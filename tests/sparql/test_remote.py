@@ -115,9 +115,9 @@ def engine() -> Iterator[tuple[Engine, str]]:
     server.server_close()
 
 
-def test_query_is_posted_as_the_protocol_says(engine: tuple[Engine, str]) -> None:
+def test_query_can_be_posted_as_its_own_body(engine: tuple[Engine, str]) -> None:
     state, base = engine
-    body, ctype = RemoteEndpoint(f"{base}/sparql").query(
+    body, ctype = RemoteEndpoint(f"{base}/sparql", form=False).query(
         "ASK { ?s ?p \"é\" }", "application/sparql-results+json",
         default_graph=["http://g/1"], named_graphs=["http://g/2", "http://g/3"])
     assert (body, ctype) == (state.body, state.content_type)
@@ -132,9 +132,9 @@ def test_query_is_posted_as_the_protocol_says(engine: tuple[Engine, str]) -> Non
                                    "named-graph-uri": ["http://g/2", "http://g/3"]}
 
 
-def test_query_and_update_as_forms(engine: tuple[Engine, str]) -> None:
+def test_query_and_update_are_forms_by_default(engine: tuple[Engine, str]) -> None:
     state, base = engine
-    remote = RemoteEndpoint(f"{base}/sparql", update_url=f"{base}/update", form=True)
+    remote = RemoteEndpoint(f"{base}/sparql", update_url=f"{base}/update")
     remote.query("SELECT * {}", "text/csv", default_graph=["http://g/1"])
     remote.update("CLEAR ALL")
     first, second = state.seen
@@ -145,9 +145,10 @@ def test_query_and_update_as_forms(engine: tuple[Engine, str]) -> None:
     assert second.path == "/update"
 
 
-def test_update_is_posted_to_the_update_url(engine: tuple[Engine, str]) -> None:
+def test_update_can_be_posted_as_its_own_body(engine: tuple[Engine, str]) -> None:
     state, base = engine
-    RemoteEndpoint(f"{base}/sparql", update_url=f"{base}/update").update("DROP SILENT GRAPH <x:g>")
+    remote = RemoteEndpoint(f"{base}/sparql", update_url=f"{base}/update", form=False)
+    remote.update("DROP SILENT GRAPH <x:g>")
     [seen] = state.seen
     assert (seen.method, seen.path, seen.body) == (
         "POST", "/update", b"DROP SILENT GRAPH <x:g>")
