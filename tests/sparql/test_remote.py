@@ -80,16 +80,23 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
         if not self._authorised():
+            # as Virtuoso does: answer at once, without reading the body, and close
             challenge = (f'Basic realm="{REALM}"' if self.engine.auth == "basic" else
                          f'Digest realm="{REALM}", nonce="{NONCE}", qop="auth", algorithm=MD5')
             self.send_response(401)
             self.send_header("WWW-Authenticate", challenge)
             self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            return
+        if self.command == "HEAD":
+            self.send_response(200)
             self.end_headers()
             return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
         self.engine.seen.append(Seen(self.command, self.path, body,
                                      self.headers.get("Content-Type"), self.headers.get("Accept")))
         time.sleep(self.engine.delay_s)
@@ -99,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(self.engine.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _serve
 
 
 @pytest.fixture
@@ -189,6 +196,21 @@ def test_credentials_answer_the_engines_challenge(engine: tuple[Engine, str],
     remote.put_graph("http://g/1", b"<x:a> <x:b> <x:c> .\n", "application/n-triples")
     assert [s.method for s in state.seen] == ["POST", "POST", "PUT"]
     assert state.seen[2].body == b"<x:a> <x:b> <x:c> .\n"
+
+
+@pytest.mark.parametrize("scheme", ["basic", "digest"])
+def test_a_large_body_carries_its_credentials_from_the_start(engine: tuple[Engine, str],
+                                                             scheme: str) -> None:
+    """An engine that refuses without reading the body would break the pipe of a client
+    that sends credentials only on the second attempt."""
+    state, base = engine
+    state.auth = scheme
+    remote = RemoteEndpoint(f"{base}/sparql", store_url=f"{base}/store", user=USER,
+                            password=PASSWORD)
+    body = b"<x:a> <x:b> <x:c> .\n" * 1_000_000   # 20 MB, more than the socket buffers hold
+    remote.put_graph("http://g/1", body, "application/n-triples")
+    [seen] = state.seen
+    assert (seen.method, len(seen.body)) == ("PUT", len(body))
 
 
 @pytest.mark.parametrize("scheme", ["basic", "digest"])
