@@ -18,7 +18,9 @@ standard library only:
   and password (``K2D3_BACKEND_USER`` / ``K2D3_BACKEND_PASSWORD``, see :meth:`RemoteEndpoint.
   from_env`). Each request gets its own opener, because urllib's digest handler keeps the
   nonce count on itself and is not safe to share between threads; with digest every request
-  therefore costs two round trips (the challenge, then the answer). Proxies from the
+  therefore costs two round trips (the challenge, then the answer). A request with a body
+  learns the challenge from a bodiless ``HEAD`` first (see ``_authorise_ahead``). Connections
+  are not kept alive between requests (urllib opens one per request). Proxies from the
   environment are not used: the engine is a peer of this server, not a site on the web.
 
 Every failure is a :class:`server.errors.K2D3Error`: an engine that cannot be reached or answers
