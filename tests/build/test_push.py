@@ -4,6 +4,10 @@ store: only k2d3's graphs replaced, blank nodes kept whole, pushing twice = push
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
+import pytest
 from pyoxigraph import (
     BlankNode,
     CanonicalizationAlgorithm,
@@ -17,6 +21,7 @@ from pyoxigraph import (
 )
 
 from server.build.push import Pushed, chunks, push
+from server.cli import main
 from server.rdf.namespaces import Namespaces
 from server.sparql.remote import RemoteEndpoint
 
@@ -135,3 +140,33 @@ def _connected(part: list[Triple]) -> bool:
     """A chunk over the size is one blank-node group: every triple has a blank node."""
     return all(isinstance(t.subject, BlankNode) or isinstance(t.object, BlankNode)
                for t in part)
+
+
+def test_cli_refuses_a_store_path_given_as_the_graph_store_url(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["push", "--target", "http://127.0.0.1:9/sparql", "--store", "/tmp/store"]) == 2
+    err = capsys.readouterr().err
+    assert "--store is the engine's Graph Store URL, not '/tmp/store'" in err
+    assert "--from PATH" in err
+
+
+def test_cli_says_which_engine_it_cannot_reach_without_the_password(
+        built_store: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("K2D3_BACKEND_USER", "dba")
+    monkeypatch.setenv("K2D3_BACKEND_PASSWORD", "s3cret-pw")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/sparql"
+    assert main(["push", "--from", str(built_store), "--target", url]) == 1
+    out = capsys.readouterr()
+    assert f"k2d3 push: the SPARQL engine at {url} cannot be reached" in out.err
+    assert "s3cret-pw" not in out.out + out.err
+
+
+def test_cli_says_when_there_is_no_store(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["push", "--from", str(tmp_path / "none"), "--target",
+                 "http://127.0.0.1:9/sparql"]) == 2
+    assert "k2d3 push: " in capsys.readouterr().err
