@@ -171,8 +171,9 @@ def cmd_push(args: argparse.Namespace) -> int:
     try:
         store = StoreReader(settings.store).get()
         pushed = push(store, settings.ns, remote, progress=lambda line: print(line, flush=True))
-    except StoreMissing as exc:
-        print(f"k2d3 push: {exc}", file=sys.stderr)
+    except StoreMissing:
+        print(f"k2d3 push: no store at {settings.store}: run `k2d3 build --store "
+              f"{settings.store}` first, or name another with --from PATH", file=sys.stderr)
         return 2
     except K2D3Error as exc:
         print(f"k2d3 push: {exc.message}", file=sys.stderr)

@@ -169,4 +169,6 @@ def test_cli_says_when_there_is_no_store(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["push", "--from", str(tmp_path / "none"), "--target",
                  "http://127.0.0.1:9/sparql"]) == 2
-    assert "k2d3 push: " in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"k2d3 push: no store at {tmp_path / 'none'}: run `k2d3 build --store "
+        f"{tmp_path / 'none'}` first, or name another with --from PATH\n")
