@@ -65,13 +65,22 @@ def from_document(body: bytes, kind: str) -> Counter[Row]:
 
 
 def concat_columns(query: str) -> dict[str, str]:
-    """Variables bound by an expression with ``GROUP_CONCAT`` -> its separator (default " ")."""
-    out = {}
+    """Variables bound by an expression with ``GROUP_CONCAT`` -> its separator (default " "),
+    and variables bound by an expression over such a variable (a subquery's concatenation
+    passed on by ``IF(?count > 0, ?all, ?none) AS ?quote``), with the same separator."""
+    out: dict[str, str] = {}
+    passed_on: list[tuple[str, str]] = []
     for match in _AS.finditer(query):
         expression = _enclosing(query, match.start())
         if "GROUP_CONCAT" in expression.upper():
             sep = _SEPARATOR.search(expression)
             out[match.group(1)] = sep.group(1)[1:-1] if sep else " "
+        else:
+            passed_on.append((match.group(1), expression))
+    for name, expression in passed_on:
+        used = [v for v in re.findall(r"\?(\w+)", expression) if v in out]
+        if used:
+            out[name] = out[used[0]]
     return out
 
 

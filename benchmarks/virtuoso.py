@@ -162,7 +162,8 @@ class Virtuoso:
         sql_port, http_port = free_port(), free_port()
         dirs = ", ".join(str(p.resolve()) for p in data_dirs or [])
         ini = INI.format(d=folder.resolve(), sql_port=sql_port, http_port=http_port,
-                         buffers=buffers, dirty=buffers * 3 // 4, threads=threads, vsp=VSP,
+                         buffers=buffers, dirty=buffers * 3 // 4, threads=threads,
+                         vsp=VSP if VSP.is_dir() else folder.resolve(),
                          data_dirs=dirs or folder.resolve())
         (folder / "virtuoso.ini").write_text(ini)
         with open(folder / "stdout.log", "wb") as out:

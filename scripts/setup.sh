@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything k2d3 needs on a fresh Debian machine, idempotently.
 #   scripts/setup.sh          the service: a virtual environment with k2d3 installed
-#   scripts/setup.sh --test   also the test tools: Java (HermiT), Chromium (page tests), wrk
+#   scripts/setup.sh --test   also the test tools: Java (HermiT), Chromium (page tests), wrk,
+#                             Virtuoso (remote-engine tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +24,10 @@ apt_install() {
 }
 
 if [ $want_test -eq 1 ]; then
-  # HermiT (owlready2) needs a JRE; page tests need Chromium; the benchmark needs wrk.
-  apt_install java:default-jre-headless chromium:chromium wrk:wrk fc-list:fontconfig
+  # HermiT (owlready2) needs a JRE; page tests need Chromium; the benchmark needs wrk; the
+  # remote-engine tests (tests/live/test_virtuoso.py) need Virtuoso open source.
+  apt_install java:default-jre-headless chromium:chromium wrk:wrk fc-list:fontconfig \
+    virtuoso-t:virtuoso-opensource
   # Chinese pages in the browser tests need a CJK font, or Chromium draws boxes.
   if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
     sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -157,6 +157,52 @@ def _port_taken(args: argparse.Namespace) -> int:
     return 1
 
 
+# --- k2d3 push (issue 15): k2d3's graphs into a remote SPARQL engine -----------------------
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from server.build.push import endpoint, push
+    from server.errors import K2D3Error
+    from server.rdf.store import StoreMissing, StoreReader
+
+    if args.graph_store and not args.graph_store.startswith(("http://", "https://")):
+        print(f"k2d3 push: --store is the engine's Graph Store URL, not {args.graph_store!r} "
+              "(the k2d3 store to push from is --from PATH or K2D3_STORE)", file=sys.stderr)
+        return 2
+    settings = load_settings(store=args.source)
+    remote = endpoint(args.target, args.update, args.graph_store, timeout_s=args.timeout)
+    try:
+        store = StoreReader(settings.store).get()
+        pushed = push(store, settings.ns, remote, progress=lambda line: print(line, flush=True))
+    except StoreMissing:
+        print(f"k2d3 push: no store at {settings.store}: run `k2d3 build --store "
+              f"{settings.store}` first, or name another with --from PATH", file=sys.stderr)
+        return 2
+    except K2D3Error as exc:
+        print(f"k2d3 push: {exc.message}", file=sys.stderr)
+        return 1
+    total = sum(p.triples for p in pushed)
+    print(f"pushed {len(pushed)} graphs, {total} triples, to {remote.query_url}")
+    return 0
+
+
+def _push_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("push", help="replace k2d3's own graphs in a remote SPARQL engine",
+                       description="Copy k2d3's graphs from the store into a SPARQL engine, "
+                       "graph by graph, replacing only those graphs. Credentials come from "
+                       "K2D3_BACKEND_USER and K2D3_BACKEND_PASSWORD (basic or digest).")
+    p.add_argument("--target", required=True, metavar="QUERY_URL",
+                   help="the engine's SPARQL query endpoint")
+    p.add_argument("--update", metavar="URL",
+                   help="its SPARQL Update endpoint (default: the query URL)")
+    p.add_argument("--store", dest="graph_store", metavar="URL",
+                   help="its Graph Store protocol endpoint; when given, each graph is one PUT "
+                   "instead of DROP + INSERT DATA")
+    p.add_argument("--from", dest="source", type=Path, metavar="PATH", help=STORE_HELP)
+    p.add_argument("--timeout", type=float, default=300.0,
+                   help="seconds to wait for each request to the engine (default 300)")
+    p.set_defaults(func=cmd_push)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="k2d3",
@@ -198,6 +244,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--backend-store", metavar="URL",
                    help="the remote engine's Graph Store protocol URL")
     s.set_defaults(func=cmd_serve)
+
+    _push_parser(sub)
     return top
 
 

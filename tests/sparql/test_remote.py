@@ -80,16 +80,23 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
         if not self._authorised():
+            # as Virtuoso does: answer at once, without reading the body, and close
             challenge = (f'Basic realm="{REALM}"' if self.engine.auth == "basic" else
                          f'Digest realm="{REALM}", nonce="{NONCE}", qop="auth", algorithm=MD5')
             self.send_response(401)
             self.send_header("WWW-Authenticate", challenge)
             self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            return
+        if self.command == "HEAD":
+            self.send_response(200)
             self.end_headers()
             return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
         self.engine.seen.append(Seen(self.command, self.path, body,
                                      self.headers.get("Content-Type"), self.headers.get("Accept")))
         time.sleep(self.engine.delay_s)
@@ -99,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(self.engine.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _serve
 
 
 @pytest.fixture
@@ -115,9 +122,9 @@ def engine() -> Iterator[tuple[Engine, str]]:
     server.server_close()
 
 
-def test_query_is_posted_as_the_protocol_says(engine: tuple[Engine, str]) -> None:
+def test_query_can_be_posted_as_its_own_body(engine: tuple[Engine, str]) -> None:
     state, base = engine
-    body, ctype = RemoteEndpoint(f"{base}/sparql").query(
+    body, ctype = RemoteEndpoint(f"{base}/sparql", form=False).query(
         "ASK { ?s ?p \"é\" }", "application/sparql-results+json",
         default_graph=["http://g/1"], named_graphs=["http://g/2", "http://g/3"])
     assert (body, ctype) == (state.body, state.content_type)
@@ -132,9 +139,9 @@ def test_query_is_posted_as_the_protocol_says(engine: tuple[Engine, str]) -> Non
                                    "named-graph-uri": ["http://g/2", "http://g/3"]}
 
 
-def test_query_and_update_as_forms(engine: tuple[Engine, str]) -> None:
+def test_query_and_update_are_forms_by_default(engine: tuple[Engine, str]) -> None:
     state, base = engine
-    remote = RemoteEndpoint(f"{base}/sparql", update_url=f"{base}/update", form=True)
+    remote = RemoteEndpoint(f"{base}/sparql", update_url=f"{base}/update")
     remote.query("SELECT * {}", "text/csv", default_graph=["http://g/1"])
     remote.update("CLEAR ALL")
     first, second = state.seen
@@ -145,9 +152,10 @@ def test_query_and_update_as_forms(engine: tuple[Engine, str]) -> None:
     assert second.path == "/update"
 
 
-def test_update_is_posted_to_the_update_url(engine: tuple[Engine, str]) -> None:
+def test_update_can_be_posted_as_its_own_body(engine: tuple[Engine, str]) -> None:
     state, base = engine
-    RemoteEndpoint(f"{base}/sparql", update_url=f"{base}/update").update("DROP SILENT GRAPH <x:g>")
+    remote = RemoteEndpoint(f"{base}/sparql", update_url=f"{base}/update", form=False)
+    remote.update("DROP SILENT GRAPH <x:g>")
     [seen] = state.seen
     assert (seen.method, seen.path, seen.body) == (
         "POST", "/update", b"DROP SILENT GRAPH <x:g>")
@@ -188,6 +196,21 @@ def test_credentials_answer_the_engines_challenge(engine: tuple[Engine, str],
     remote.put_graph("http://g/1", b"<x:a> <x:b> <x:c> .\n", "application/n-triples")
     assert [s.method for s in state.seen] == ["POST", "POST", "PUT"]
     assert state.seen[2].body == b"<x:a> <x:b> <x:c> .\n"
+
+
+@pytest.mark.parametrize("scheme", ["basic", "digest"])
+def test_a_large_body_carries_its_credentials_from_the_start(engine: tuple[Engine, str],
+                                                             scheme: str) -> None:
+    """An engine that refuses without reading the body would break the pipe of a client
+    that sends credentials only on the second attempt."""
+    state, base = engine
+    state.auth = scheme
+    remote = RemoteEndpoint(f"{base}/sparql", store_url=f"{base}/store", user=USER,
+                            password=PASSWORD)
+    body = b"<x:a> <x:b> <x:c> .\n" * 1_000_000   # 20 MB, more than the socket buffers hold
+    remote.put_graph("http://g/1", body, "application/n-triples")
+    [seen] = state.seen
+    assert (seen.method, len(seen.body)) == ("PUT", len(body))
 
 
 @pytest.mark.parametrize("scheme", ["basic", "digest"])
