@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple, parse
 
@@ -136,7 +136,7 @@ def _filled(target: Store, before: set[str], graph: NamedNode | None,
     its origin)."""
     if not file_format(path).supports_datasets:
         return [graph.value if graph is not None else None]
-    return sorted(_graph_names(target) - before)
+    return [*sorted(_graph_names(target) - before)]
 
 
 def _load_file(target: Store, path: Path, graph: NamedNode | None, base_iri: str | None,
@@ -144,8 +144,8 @@ def _load_file(target: Store, path: Path, graph: NamedNode | None, base_iri: str
     """Load one file; the lines of N-Triples / N-Quads read (0 for Turtle and TriG)."""
     fmt = file_format(path)
     with open(path, "rb") as raw:
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if path.name.endswith(
-            ".gz") else raw
+        stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb") if path.name.endswith(
+            ".gz") else raw)
         size = max(path.stat().st_size, 1)
         try:
             if fmt in LINE_FORMATS:
@@ -153,7 +153,7 @@ def _load_file(target: Store, path: Path, graph: NamedNode | None, base_iri: str
                                    lambda n: progress.update(n, raw.tell() / size))
             reader = _Reader(stream, lambda n: progress.update(size=n,
                                                                fraction=raw.tell() / size))
-            target.bulk_load(reader, fmt, base_iri=base_iri, to_graph=graph)
+            target.bulk_load(cast(IO[bytes], reader), fmt, base_iri=base_iri, to_graph=graph)
             return 0
         except SyntaxError as exc:
             raise LoadError(syntax_message(path, exc, 0)) from None

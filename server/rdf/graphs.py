@@ -2,7 +2,7 @@
 
 Origins:
 
-- ``k2d3``: the graphs ``k2d3 build`` owns and replaces (:data:`~server.rdf.namespaces.BUILD_GRAPHS`);
+- ``k2d3``: the graphs ``k2d3 build`` owns and replaces (``namespaces.BUILD_GRAPHS``);
 - ``k2d3 (load records)``: :data:`LOADS`, the record that ``k2d3 load`` keeps;
 - ``loaded``: a graph that the record names, i.e. that ``k2d3 load`` filled;
 - ``written``: any other named graph (SPARQL Update or the Graph Store protocol made it);
@@ -61,7 +61,8 @@ def loaded_sources(store: Store, ns: Namespaces) -> dict[str, tuple[str, ...]]:
     """``{graph IRI (or <base>graph/default): (file IRIs, sorted)}`` from the load record."""
     out: dict[str, list[str]] = {}
     for quad in store.quads_for_pattern(None, SOURCE, None, NamedNode(ns.graph(LOADS))):
-        out.setdefault(quad.subject.value, []).append(quad.object.value)
+        if isinstance(quad.subject, NamedNode) and isinstance(quad.object, NamedNode):
+            out.setdefault(quad.subject.value, []).append(quad.object.value)
     return {graph: tuple(sorted(files)) for graph, files in out.items()}
 
 
@@ -104,4 +105,5 @@ def list_graphs(store: Store, ns: Namespaces) -> list[GraphInfo]:
 
 def _count_blank(store: Store, graph: object) -> int:
     """Triples in a graph named by a blank node (SPARQL cannot name it: counted by iterating)."""
-    return sum(1 for _ in store.quads_for_pattern(None, None, None, graph))  # type: ignore[arg-type]
+    quads = store.quads_for_pattern(None, None, None, graph)  # type: ignore[arg-type]
+    return sum(1 for _ in quads)
