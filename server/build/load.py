@@ -25,6 +25,7 @@ A ``.gz`` file is decompressed as it is read.
 from __future__ import annotations
 
 import gzip
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -168,8 +169,8 @@ def _load_file(target: Store, path: Path, graph: NamedNode | None, base_iri: str
 def syntax_message(path: Path, exc: SyntaxError, lines_before: int) -> str:
     """``FILE:LINE:COLUMN: what is wrong``, with the parser's position made absolute."""
     reason = exc.msg
-    if reason.startswith("Parser error") and ": " in reason:
-        reason = reason.split(": ", 1)[1]
+    if reason.startswith("Parser error") and ": " in reason:  # the position, made absolute below
+        reason = re.sub(r" \(line \d+\)$", "", reason.split(": ", 1)[1])
     if exc.lineno is None:
         return f"{path}: {reason}"
     return f"{path}:{exc.lineno + lines_before}:{exc.offset}: {reason}"
