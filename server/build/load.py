@@ -111,10 +111,12 @@ def load(settings: Settings, files: Sequence[Path], graph: str | None = None, *,
     progress = progress or Progress()
     report = LoadReport(list(files), 0, 0.0)
     with store.writer(settings.store, create=True) as writable:
+        own = _own_counts(writable, settings)
         for path in files:
             progress.start(path.name)
             before = _graph_names(writable)
             report.triples += _load_file(writable, path, target, base_iri, progress)
+            _check_own(writable, settings, own, path)
             report.filled += [(g, path) for g in _filled(writable, before, target, path)]
         when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         writable.extend([q for g, path in report.filled
@@ -124,6 +126,22 @@ def load(settings: Settings, files: Sequence[Path], graph: str | None = None, *,
     report.version = store.read_version(settings.store)
     report.seconds = progress.elapsed
     return report
+
+
+def _own_counts(target: Store, settings: Settings) -> dict[str, int]:
+    """Quads in each of k2d3's own graphs and the load record (small: milliseconds)."""
+    iris = [*settings.ns.build_graphs().values(), settings.ns.graph(graphs.LOADS)]
+    return {iri: graphs.count(target, NamedNode(iri)) for iri in iris}
+
+
+def _check_own(target: Store, settings: Settings, own: dict[str, int], path: Path) -> None:
+    """Refuse a quads file that added to k2d3's own graphs: ``k2d3 build`` would drop it."""
+    if not file_format(path).supports_datasets:
+        return
+    grown = [iri for iri, n in _own_counts(target, settings).items() if n != own[iri]]
+    if grown:
+        raise LoadError(f"{path}: has quads in k2d3's own graph(s) {', '.join(grown)}, which "
+                        "`k2d3 build` replaces: give them other graph names")
 
 
 def _graph_names(target: Store) -> set[str]:

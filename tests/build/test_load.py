@@ -218,3 +218,15 @@ def test_progress_redraws_one_line_on_a_terminal_and_prints_lines_otherwise() ->
     lines = plain.getvalue().splitlines()
     assert len(lines) == 2 and "\r" not in plain.getvalue()
     assert "1,000 triples" in lines[0] and "triples/s" in lines[0] and " s" in lines[0]
+
+
+def test_quads_in_k2d3_own_graphs_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    load_mod.load(settings_for(root), [write(tmp_path / "a.nt", TEXTS[".nt"])], progress=quiet())
+    version = store.read_version(root)
+    own = NS.graph("data")
+    file = write(tmp_path / "dump.nq", f'<{EX}s> <{EX}p> "x" <{EX}g1> .\n'
+                                       f'<{EX}s> <{EX}p> "x" <{own}> .\n')
+    with pytest.raises(load_mod.LoadError, match=f"{file}: has quads in k2d3's own graph"):
+        load_mod.load(settings_for(root), [file], progress=quiet())
+    assert store.read_version(root) == version
