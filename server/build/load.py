@@ -110,19 +110,20 @@ def load(settings: Settings, files: Sequence[Path], graph: str | None = None, *,
     target = check(files, graph, settings)
     progress = progress or Progress()
     report = LoadReport(list(files), 0, 0.0)
-    with store.writer(settings.store, create=True) as writable:
-        own = _own_counts(writable, settings)
-        for path in files:
-            progress.start(path.name)
-            before = _graph_names(writable)
-            report.triples += _load_file(writable, path, target, base_iri, progress)
-            _check_own(writable, settings, own, path)
-            report.filled += [(g, path) for g in _filled(writable, before, target, path)]
-        when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        writable.extend([q for g, path in report.filled
-                         for q in graphs.record_quads(settings.ns, g, path.resolve().as_uri(),
-                                                      when)])
-        progress.done()
+    try:
+        with store.writer(settings.store, create=True) as writable:
+            own = _own_counts(writable, settings)
+            for path in files:
+                progress.start(path.name)
+                before = _graph_names(writable)
+                report.triples += _load_file(writable, path, target, base_iri, progress)
+                _check_own(writable, settings, own, path)
+                report.filled += [(g, path) for g in _filled(writable, before, target, path)]
+            when = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+            writable.extend([q for g, path in report.filled for q in graphs.record_quads(
+                settings.ns, g, path.resolve().as_uri(), when)])
+    finally:
+        progress.done()  # the bar's line ends before any message
     report.version = store.read_version(settings.store)
     report.seconds = progress.elapsed
     return report

@@ -62,7 +62,11 @@ class Progress:
         elapsed = (now or time.monotonic()) - self.started
         rate = self.triples / elapsed if elapsed > 0 else 0.0
         where = f" {self.fraction:4.0%} of" if self.fraction is not None else ""
-        read = f", {self.bytes / 1e6:,.1f} MB of Turtle/TriG" if self.bytes else ""
+        if self.bytes and not self.triples:  # Turtle/TriG alone: their triples are not counted
+            speed = self.bytes / 1e6 / elapsed if elapsed > 0 else 0.0
+            return (f"loading{where} {self.name}: {self.bytes / 1e6:,.1f} MB, "
+                    f"{speed:,.1f} MB/s, {elapsed:.1f} s")
+        read = f" and {self.bytes / 1e6:,.1f} MB of Turtle/TriG" if self.bytes else ""
         return (f"loading{where} {self.name}: {_si(self.triples)} triples{read}, "
                 f"{_si(rate)} triples/s, {elapsed:.1f} s")
 
