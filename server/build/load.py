@@ -25,9 +25,12 @@ A ``.gz`` file is decompressed as it is read.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import uuid
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +44,9 @@ from server.rdf import graphs, store
 
 #: Bytes of N-Triples / N-Quads given to the bulk loader at a time (see the docstring).
 BLOCK = 16 << 20
+#: Blocks loaded at once: 1M generated quads in 29-39 s with two threads against 59-66 s with
+#: one, alternated, on the 2-core test machine while other jobs kept it at load 11.
+THREADS = max(1, min(4, os.cpu_count() or 1))
 FORMATS = {".nt": RdfFormat.N_TRIPLES, ".nq": RdfFormat.N_QUADS, ".ttl": RdfFormat.TURTLE,
            ".trig": RdfFormat.TRIG}
 LINE_FORMATS = (RdfFormat.N_TRIPLES, RdfFormat.N_QUADS)
@@ -203,22 +209,46 @@ class _BlockError(Exception):
 
 def _load_lines(target: Store, stream: IO[bytes], fmt: RdfFormat, graph: NamedNode | None,
                 base_iri: str | None, step: Any) -> int:
+    """Give the stream's blocks to ``THREADS`` loaders at once (pyoxigraph releases the GIL
+    while it loads; at most two blocks each wait in memory); the lines read."""
     salt = uuid.uuid4().hex[:12]
     lines = 0
-    for block in line_blocks(stream, BLOCK):
+    pending: deque[tuple[Future[None], int, int]] = deque()  # (load, lines before, lines)
+    with ThreadPoolExecutor(THREADS, thread_name_prefix="k2d3-load") as pool:
         try:
-            if b"_:" in block:
-                quads = parse(block, fmt, base_iri=base_iri, rename_blank_nodes=False)
-                target.bulk_extend(_salted(quads, salt, None if fmt.supports_datasets else (
-                    graph or DefaultGraph())))
-            else:
-                target.bulk_load(block, fmt, base_iri=base_iri, to_graph=graph)
-        except SyntaxError as exc:
-            raise _BlockError(exc, lines) from None
-        n = block.count(b"\n")
-        lines += n
-        step(n)
+            for block in line_blocks(stream, BLOCK):
+                n = block.count(b"\n")
+                pending.append((pool.submit(_load_block, target, block, fmt, graph, base_iri,
+                                            salt), lines, n))
+                lines += n
+                while len(pending) > 2 * THREADS or (pending and pending[0][0].done()):
+                    step(_finish(pending.popleft()))
+            while pending:
+                step(_finish(pending.popleft()))
+        finally:
+            for future, _, _ in pending:
+                future.cancel()
     return lines
+
+
+def _finish(entry: tuple[Future[None], int, int]) -> int:
+    """Wait for one block's load; its lines (a syntax error placed in the file)."""
+    future, before, n = entry
+    try:
+        future.result()
+    except SyntaxError as exc:
+        raise _BlockError(exc, before) from None
+    return n
+
+
+def _load_block(target: Store, block: bytes, fmt: RdfFormat, graph: NamedNode | None,
+                base_iri: str | None, salt: str) -> None:
+    if b"_:" in block:
+        quads = parse(block, fmt, base_iri=base_iri, rename_blank_nodes=False)
+        target.bulk_extend(_salted(quads, salt, None if fmt.supports_datasets else (
+            graph or DefaultGraph())))
+    else:
+        target.bulk_load(block, fmt, base_iri=base_iri, to_graph=graph)
 
 
 def line_blocks(stream: IO[bytes], size: int) -> Iterator[bytes]:
