@@ -8,11 +8,13 @@ request (readers follow ``current``), without a restart. The writer lock is held
 whole load, so SPARQL Update and Graph Store writes wait for it.
 
 N-Triples and N-Quads (one statement a line) are cut into blocks of ``BLOCK`` bytes at line
-ends and each block is given to ``Store.bulk_load`` as bytes: memory stays bounded by the
-block, the count of triples is exact (lines) and a block's errors are placed by adding the
-lines before it. Measured here on 1M generated N-Quads (207 MB): 6.3 s and 195 MiB peak RSS
-in 16 MB blocks, against 13.0 s and 929 MiB for one ``bulk_load(path=...)`` (2M: 1,495 MiB;
-pyoxigraph's loader holds batches of a million quads per thread). pyoxigraph gives the blank
+ends and each block is given to ``Store.bulk_load`` as bytes, ``THREADS`` at a time: memory
+stays bounded by the blocks in flight, the count of triples is exact (lines) and a block's
+errors are placed by adding the lines before it. Measured here on 1M generated N-Quads
+(207 MB): 6.3 s and 195 MiB peak RSS in 16 MB blocks, against 13.0 s and 929 MiB for one
+``bulk_load(path=...)`` (2M: 1,495 MiB; pyoxigraph's loader holds batches of a million quads
+per thread); 10M through ``k2d3 load`` peaked at 279 MiB (one thread) and 374 MiB (two; see
+``benchmarks/RESULTS.md``). pyoxigraph gives the blank
 nodes of each ``bulk_load`` call fresh identifiers, so a block that mentions one (``_:``) is
 parsed with its labels kept and given them prefixed per file instead, through Python objects
 (slower, but ``_:x`` stays one node across blocks as within a file).
