@@ -177,8 +177,13 @@ def _load_file(target: Store, path: Path, graph: NamedNode | None, base_iri: str
         size = max(path.stat().st_size, 1)
         try:
             if fmt in LINE_FORMATS:
-                return _load_lines(target, stream, fmt, graph, base_iri,
-                                   lambda n: progress.update(n, raw.tell() / size))
+                loaded = [0]
+
+                def step(done: int, read: int) -> None:  # the file is read ahead of the loads
+                    progress.update(done - loaded[0], raw.tell() / size * done / max(read, 1))
+                    loaded[0] = done
+
+                return _load_lines(target, stream, fmt, graph, base_iri, step)
             reader = _Reader(stream, lambda n: progress.update(size=n,
                                                                fraction=raw.tell() / size))
             target.bulk_load(cast(IO[bytes], reader), fmt, base_iri=base_iri, to_graph=graph)
@@ -212,9 +217,12 @@ class _BlockError(Exception):
 def _load_lines(target: Store, stream: IO[bytes], fmt: RdfFormat, graph: NamedNode | None,
                 base_iri: str | None, step: Any) -> int:
     """Give the stream's blocks to ``THREADS`` loaders at once (pyoxigraph releases the GIL
-    while it loads; at most two blocks each wait in memory); the lines read."""
+    while it loads; at most two blocks each wait in memory); the lines read.
+
+    ``step(loaded, read)`` is called with the lines loaded and read so far as blocks finish.
+    """
     salt = uuid.uuid4().hex[:12]
-    lines = 0
+    lines = done = 0  # read, and loaded
     pending: deque[tuple[Future[None], int, int]] = deque()  # (load, lines before, lines)
     with ThreadPoolExecutor(THREADS, thread_name_prefix="k2d3-load") as pool:
         try:
@@ -224,9 +232,11 @@ def _load_lines(target: Store, stream: IO[bytes], fmt: RdfFormat, graph: NamedNo
                                             salt), lines, n))
                 lines += n
                 while len(pending) > 2 * THREADS or (pending and pending[0][0].done()):
-                    step(_finish(pending.popleft()))
+                    done += _finish(pending.popleft())
+                    step(done, lines)
             while pending:
-                step(_finish(pending.popleft()))
+                done += _finish(pending.popleft())
+                step(done, lines)
         finally:
             for future, _, _ in pending:
                 future.cancel()
