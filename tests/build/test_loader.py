@@ -1,5 +1,7 @@
 """server/build/load.py: every format (and .gz), --graph, blank nodes across blocks, bad input
-(file, line, column; the store unchanged), loaded graphs kept by a build, progress output."""
+(file, line, column; the store unchanged), loaded graphs kept by a build, progress output.
+
+Named ``test_loader``: ``tests/live/test_load.py`` (the server under load) has the basename."""
 
 from __future__ import annotations
 
