@@ -24,7 +24,7 @@ Memory is constant (the template and one copy's entity map); lines are written a
 made. Typed literals (years, ages) are kept as they are; only strings get the copy's tag.
 
     python benchmarks/generate_graph.py --triples 1m --out /tmp/g-1m.nq [--gzip] [--seed 1]
-        [--format nq|nt]
+        [--format nq|nt] [--graphs https://example.org/synthetic/graph/]
 """
 
 from __future__ import annotations
@@ -141,8 +141,8 @@ def world_strings(term: Term, world: int) -> Term:
 class Writer:
     """N-Quads or N-Triples lines to a file (gzip by name), counted; stops at ``limit``."""
 
-    def __init__(self, out: IO[bytes], limit: int, quads: bool) -> None:
-        self.out, self.limit, self.quads = out, limit, quads
+    def __init__(self, out: IO[bytes], limit: int, quads: bool, graphs: str = GRAPH) -> None:
+        self.out, self.limit, self.quads, self.graphs = out, limit, quads, graphs
         self.count = 0
         self.buffer: list[str] = []
 
@@ -153,7 +153,7 @@ class Writer:
     def add(self, s: str, p: str, o: str, graph: str) -> None:
         if self.count >= self.limit:
             return
-        self.buffer.append(f"{s} {p} {o} <{GRAPH}{graph}> .\n" if self.quads
+        self.buffer.append(f"{s} {p} {o} <{self.graphs}{graph}> .\n" if self.quads
                            else f"{s} {p} {o} .\n")
         self.count += 1
         if len(self.buffer) >= 20_000:
@@ -177,10 +177,12 @@ def ontology_triples() -> Iterator[tuple[str, str, str]]:
         yield text(t.subject), str(t.predicate), text(t.object)
 
 
-def generate(out: IO[bytes], triples: int, seed: int = 1, quads: bool = True) -> dict[str, int]:
-    """Write ``triples`` lines to ``out``; return counts (copies, worlds, triples)."""
+def generate(out: IO[bytes], triples: int, seed: int = 1, quads: bool = True,
+             graphs: str = GRAPH) -> dict[str, int]:
+    """Write ``triples`` lines to ``out`` (graph IRIs ``graphs`` + ``ontology``, ``data``...);
+    return counts (copies, worlds, triples)."""
     template = read_template()
-    writer = Writer(out, triples, quads)
+    writer = Writer(out, triples, quads, graphs)
     for subject, predicate, obj in ontology_triples():
         writer.add(subject, predicate, obj, "ontology")
     for s, p, o, g in template.shared:
@@ -216,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--gzip", action="store_true", help="compress (also when --out ends .gz)")
     parser.add_argument("--format", choices=("nq", "nt"), help="default: from --out's name")
+    parser.add_argument("--graphs", default=GRAPH,
+                        help=f"prefix of the graph IRIs (default {GRAPH}, k2d3's own graphs; "
+                        "`k2d3 load` wants others)")
     args = parser.parse_args(argv)
     name = args.out.name.removesuffix(".gz")
     quads = (args.format or name.rsplit(".", 1)[-1]) != "nt"
@@ -223,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     compress = args.gzip or args.out.name.endswith(".gz")
     with open(args.out, "wb") as raw:
         out = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) if compress else raw
-        counts = generate(out, args.triples, args.seed, quads)  # type: ignore[arg-type]
+        counts = generate(out, args.triples, args.seed, quads,  # type: ignore[arg-type]
+                          args.graphs)
         out.close()
     seconds = time.perf_counter() - started
     print(f"{args.out}: {counts['triples']:,} triples, {counts['copies']:,} copies of the "

@@ -1,4 +1,5 @@
-"""The ``k2d3`` command: build, validate, reason, query and serve the knowledge graph.
+"""The ``k2d3`` command: build, validate, reason, query and serve the knowledge graph, load
+users' RDF files and list the graphs.
 
 Every command finds the store the same way: ``--store PATH``, else ``K2D3_STORE``, else the
 per-user data directory (``$XDG_DATA_HOME/k2d3/store``, by default ``~/.local/share/k2d3/store``).
@@ -151,6 +152,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    from server.build.load import LoadError, load
+    from server.rdf.store import StoreFull
+
+    settings = _settings(args)
+    try:
+        report = load(settings, args.files, args.graph, base_iri=args.base)
+    except (LoadError, StoreFull) as exc:
+        print(f"k2d3 load: {exc}; the store is as it was", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("k2d3 load: interrupted; the store is as it was", file=sys.stderr)
+        return 130
+    rate = report.triples / report.seconds if report.seconds > 0 else 0.0
+    counted = f"{report.triples:,} triples ({rate:,.0f}/s), " if report.triples else ""
+    into = ", ".join(sorted(g or "the default graph" for g in {g for g, _ in report.filled}))
+    print(f"loaded {len(report.files)} file(s), {counted}in {report.seconds:.1f} s into "
+          f"{settings.store} (version {report.version}): {into or 'no new graph'}")
+    return 0
+
+
+def cmd_graphs(args: argparse.Namespace) -> int:
+    from server.rdf.graphs import list_graphs
+    from server.rdf.store import StoreMissing, StoreReader
+
+    settings = _settings(args)
+    try:
+        store = StoreReader(settings.store).get()
+    except StoreMissing as exc:
+        print(f"k2d3 graphs: {exc}", file=sys.stderr)
+        return 2
+    rows = [(g.iri or "(default graph)", f"{g.triples:,}",
+             g.origin + (f" from {', '.join(g.sources)}" if g.sources else ""))
+            for g in list_graphs(store, settings.ns)]
+    width = [max(len(r[i]) for r in [("graph", "triples", ""), *rows]) for i in range(2)]
+    print(f"{'graph':<{width[0]}}  {'triples':>{width[1]}}  origin")
+    for iri, n, origin in rows:
+        print(f"{iri:<{width[0]}}  {n:>{width[1]}}  {origin}")
+    return 0
+
+
 def _port_taken(args: argparse.Namespace) -> int:
     print(f"k2d3 serve: port {args.port} on {args.host} is already in use; pick another with "
           f"--port (for example: k2d3 serve --port {args.port + 1})", file=sys.stderr)
@@ -246,6 +288,21 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
 
     _push_parser(sub)
+
+    ld = sub.add_parser("load", help="bulk-load RDF files into the store as user graphs")
+    ld.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                    help="N-Triples .nt, N-Quads .nq, Turtle .ttl or TriG .trig, each "
+                    "optionally .gz")
+    ld.add_argument("--graph", metavar="IRI",
+                    help="the named graph for triples (.nt, .ttl; default: the default graph); "
+                    "quads files keep their own graphs")
+    ld.add_argument("--base", metavar="IRI", help="base IRI for relative IRIs in Turtle/TriG")
+    ld.add_argument("--store", type=Path, help=STORE_HELP)
+    ld.set_defaults(func=cmd_load)
+
+    gr = sub.add_parser("graphs", help="list the store's graphs, triple counts and origins")
+    gr.add_argument("--store", type=Path, help=STORE_HELP)
+    gr.set_defaults(func=cmd_graphs)
     return top
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -29,7 +31,7 @@ def k2d3(*args: str, env: dict[str, str] | None = None, stdin: str | None = None
 
 def test_help_names_every_command() -> None:
     out = k2d3("--help").stdout
-    for command in ("build", "validate", "reason", "query", "serve"):
+    for command in ("build", "validate", "reason", "query", "serve", "load", "graphs"):
         assert command in out
     assert "K2D3_STORE" in k2d3("build", "--help").stdout
     assert "--format" in k2d3("query", "--help").stdout
@@ -123,3 +125,70 @@ def test_serve_on_a_taken_port_says_so_in_one_line(built_store: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert lines == [f"k2d3 serve: port {port} on 127.0.0.1 is already in use; pick another "
                      f"with --port (for example: k2d3 serve --port {port + 1})"]
+
+
+def test_load_then_graphs_and_a_bad_file(tmp_path: Path) -> None:
+    """``k2d3 load`` and ``k2d3 graphs`` as run from a shell, on a new store."""
+    store = tmp_path / "store"
+    nt = tmp_path / "people.nt.gz"
+    nt.write_bytes(gzip.compress("".join(
+        f"<http://example.org/p{i}> <http://example.org/name> \"p{i}\" .\n"
+        for i in range(25)).encode()))
+    trig = tmp_path / "more.trig"
+    trig.write_text("@prefix ex: <http://example.org/> .\n"
+                    "ex:g { ex:a ex:b ex:c . ex:a ex:b ex:d }\n")
+    done = k2d3("load", str(nt), str(trig), "--graph", "http://example.org/people",
+                "--store", str(store))
+    assert done.returncode == 1 and "names its own graphs" in done.stderr
+    done = k2d3("load", str(nt), "--graph", "http://example.org/people", "--store", str(store))
+    assert done.returncode == 0, done.stderr
+    assert "25 triples" in done.stdout and "http://example.org/people" in done.stdout
+    assert k2d3("load", str(trig), "--store", str(store)).returncode == 0
+    listing = k2d3("graphs", "--store", str(store))
+    assert listing.returncode == 0, listing.stderr
+    lines = [re.split(r"\s{2,}", line.strip()) for line in listing.stdout.splitlines()]
+    assert lines[0] == ["graph", "triples", "origin"]
+    rows = {row[0]: row[1:] for row in lines[1:]}
+    assert rows == {"(default graph)": ["0", "default"],
+                    "http://example.org/people": ["25", f"loaded from {nt.as_uri()}"],
+                    "http://example.org/g": ["2", f"loaded from {trig.as_uri()}"],
+                    # two statements for each graph loaded: its file and the time
+                    "https://w3id.org/k2d3/graph/loads": ["4", "k2d3 (load records)"]}
+    bad = tmp_path / "bad.nq"
+    bad.write_text('<http://example.org/s> <http://example.org/p> "x" <http://example.org/g> .\n'
+                   '<http://example.org/s> <http://example.org/p> "y" <http://example.org/g> x .\n')
+    failed = k2d3("load", str(bad), "--store", str(store))
+    assert failed.returncode == 1
+    assert failed.stderr.startswith(f"k2d3 load: {bad}:2:")
+    assert failed.stderr.rstrip().endswith("the store is as it was")
+    assert k2d3("graphs", "--store", str(store)).stdout == listing.stdout
+
+
+def load_in_child(file: Path, store: Path) -> tuple[float, int]:
+    """CPU seconds and peak RSS (KiB) of a ``k2d3 load`` of ``file`` in a process of its own
+    (a child of a fresh interpreter, so no earlier child's peak counts), with 1 MiB blocks so
+    that both sizes measured span many blocks."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run([sys.executable, '-c', 'import sys; import server.build.load as l; "
+        "l.BLOCK = 1 << 20; from server.cli import main; sys.exit(main(sys.argv[1:]))', "
+        f"'load', {str(file)!r}, '--store', {str(store)!r}], check=True, "
+        "stdout=subprocess.DEVNULL)\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(u.ru_utime + u.ru_stime, u.ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         timeout=300, check=True).stdout.split()
+    return float(out[0]), int(out[1])
+
+
+def test_load_time_grows_linearly_and_memory_does_not(tmp_path: Path) -> None:
+    measured = {}
+    for n in (50_000, 250_000):
+        file = tmp_path / f"{n}.nt"
+        with open(file, "w") as out:
+            for i in range(n):
+                out.write(f'<http://e.org/s{i}> <http://e.org/p{i % 50}> "{i}" .\n')
+        measured[n] = load_in_child(file, tmp_path / f"store-{n}")
+    (small_cpu, small_rss), (big_cpu, big_rss) = measured[50_000], measured[250_000]
+    assert big_cpu < 5 * small_cpu * 1.6, measured  # 5x the data; quadratic would be 25x
+    assert big_rss < small_rss * 1.25 + 20_000, measured  # KiB

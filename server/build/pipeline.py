@@ -1,9 +1,10 @@
 """Sources -> a validated, reasoned dataset -> the on-disk store (atomic and idempotent).
 
-The build fills a fresh snapshot (``server/rdf/snapshots.py``) under the writer lock, copies over
-the graphs that users wrote (anything not in :data:`~server.rdf.namespaces.BUILD_GRAPHS`) from the
-live one, computes the VoID description from what it loaded, writes the dumps, and only then swaps
-the snapshot in. A failure at any step, or a ``kill -9``, leaves the previous store as it was;
+The build writes a new snapshot (``server/rdf/snapshots.py``) under the writer lock: a checkpoint
+of the live one with the build's own graphs (:data:`~server.rdf.namespaces.BUILD_GRAPHS`)
+replaced, so that the graphs users wrote or loaded stay as they are (or an empty store at
+first); it computes the VoID description from what it loaded, writes the dumps, and only then
+swaps the snapshot in. A failure at any step, or a ``kill -9``, leaves the previous store as it was;
 the half-written folder is named ``.tmp-*``, so nothing takes it for a finished snapshot, and
 the next write or build deletes it.
 """
@@ -104,14 +105,24 @@ def validation_errors() -> list[str]:
     return validate.validate_all().lines()
 
 
-def _user_quads(root: Path, owned: set[str]) -> list[Quad]:
+def _start(root: Path, owned: set[str]) -> tuple[Path, Store, bool]:
+    """The folder the build writes (``.tmp-*``), its store, and whether it starts empty.
+
+    With a live snapshot, the build starts from a checkpoint of it (hard links) and drops
+    the graphs it owns: the users' graphs (written, or loaded by ``k2d3 load``: millions of
+    quads, perhaps) stay where they are, never read into Python (the build used to copy them
+    quad by quad into a list). The caller holds the writer lock.
+    """
+    snapshots.prune(root)
     if not store.exists(root):
-        return []
-    old = Store.read_only(str(store.live_dir(root)))
-    return [
-        q for q in old.quads_for_pattern(None, None, None, None)
-        if not (isinstance(q.graph_name, NamedNode) and q.graph_name.value in owned)
-    ]
+        data_dir = store.new_data_dir(root)
+        return data_dir, Store(str(data_dir)), True
+    data_dir = snapshots.checkpoint(root, store.live_dir(root))
+    new = Store(str(data_dir))
+    for iri in sorted(owned):
+        if new.contains_named_graph(NamedNode(iri)):
+            new.remove_graph(NamedNode(iri))
+    return data_dir, new, False
 
 
 def build(settings: Settings, *, validate: bool = True) -> BuildReport:
@@ -130,24 +141,24 @@ def build(settings: Settings, *, validate: bool = True) -> BuildReport:
     root = settings.store
     owned = set(ns.build_graphs().values())
     with store.write_lock(root):
-        data_dir = store.new_data_dir(root)  # .tmp-*: never taken for a finished snapshot
+        data_dir, new, fresh = _start(root, owned)  # .tmp-*: never taken for a finished one
         dumps_dir = dumps.dir_for(root, snapshots.final_path(data_dir))
         try:
-            new = Store(str(data_dir))
             for quads in graphs.values():
                 new.bulk_extend(quads)
-            new.bulk_extend(_user_quads(root, owned))
             graph_iris = sorted(g.value for g in new.named_graphs() if isinstance(g, NamedNode))
             void = void_quads(new, ns) + dumps.void_quads(ns, graph_iris)
             new.bulk_extend(void)
             new.flush()
-            new.optimize()
+            if fresh:  # a checkpoint's files are mostly the users' data: not rewritten
+                new.optimize()
             dumps.write_dumps(new, dumps_dir, ns)
             del new
             version = store.swap_in(root, data_dir)
         except BaseException:
             shutil.rmtree(data_dir, ignore_errors=True)
-            if not store.exists(root) or store.live_dir(root) != snapshots.final_path(data_dir):
+            if not store.exists(root) or store.live_dir(root).name != snapshots.final_path(
+                    data_dir).name:
                 shutil.rmtree(dumps_dir, ignore_errors=True)
             raise
         (root / FINGERPRINT_FILE).write_text(_fingerprint(settings), encoding="ascii")

@@ -190,7 +190,7 @@ def prune(root: Path) -> list[Path]:
     The caller holds :func:`write_lock` (or :func:`try_prune` takes it), so any ``.tmp-*``
     folder or ``.current.*`` link is a dead writer's. Returns what was deleted.
     """
-    live = live_dir(root) if exists(root) else None
+    live = live_dir(root).name if exists(root) else None  # by name: ``root`` may be relative
     gone: list[Path] = []
     for path in sorted(root.iterdir()) if root.is_dir() else []:
         name = path.name
@@ -198,7 +198,7 @@ def prune(root: Path) -> list[Path]:
             _remove(path)
         elif name == OLD_VERSION_FILE:
             path.unlink()
-        elif not (name.startswith(PREFIX) and path != live and _remove_if_unheld(path)):
+        elif not (name.startswith(PREFIX) and name != live and _remove_if_unheld(path)):
             continue
         gone.append(path)
     return gone

@@ -74,7 +74,8 @@ class _Writing:
 
 
 @contextmanager
-def writer(root: Path, before: Callable[[Store, str], None] | None = None) -> Iterator[Store]:
+def writer(root: Path, before: Callable[[Store, str], None] | None = None, *,
+           create: bool = False) -> Iterator[Store]:
     """One write transaction: a copy of the live snapshot to change, swapped in at the end.
 
     Under the writer lock: checkpoint the live snapshot, open the copy read-write and lend it
@@ -82,22 +83,23 @@ def writer(root: Path, before: Callable[[Store, str], None] | None = None) -> It
     this returns, so a write is durable once acknowledged). If the block raises, the copy is
     deleted and nothing changed: not the data, not the version. ``before(store, version)``
     runs first, with the version as it stands: it may refuse the write by raising (a 404, a
-    failed precondition).
+    failed precondition). With ``create``, a folder that holds no store yet gets one: the
+    block starts from an empty store (``k2d3 load`` into a new folder).
 
     Raises:
-        StoreMissing: no store was built.
+        StoreMissing: no store was built (and ``create`` is false).
         StoreFull: the disk filled up; the write was not applied.
     """
     with write_lock(root):
         snapshots.prune(root)  # what a writer killed mid-write left
-        live = live_dir(root)
+        live = None if create and not exists(root) else live_dir(root)
         tmp: Path | None = None
         try:
-            tmp = snapshots.checkpoint(root, live)
+            tmp = snapshots.new_tmp(root) if live is None else snapshots.checkpoint(root, live)
             lent = _Writing(Store(str(tmp)))
             try:
                 if before is not None:
-                    before(cast(Store, lent), snapshots.version_of(live))
+                    before(cast(Store, lent), "" if live is None else snapshots.version_of(live))
                 yield cast(Store, lent)
                 lent.flush()
                 rewritten = _vacuum_if_due(root, cast(Store, lent), tmp) if lent.removed else None
@@ -106,7 +108,8 @@ def writer(root: Path, before: Callable[[Store, str], None] | None = None) -> It
             if rewritten is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
                 tmp = rewritten
-            dumps.carry_over(root, live, snapshots.final_path(tmp))
+            if live is not None:
+                dumps.carry_over(root, live, snapshots.final_path(tmp))
             snapshots.publish(root, tmp)
         except BaseException as exc:
             if tmp is not None:
