@@ -10,6 +10,7 @@ results / RDF document from the same URL.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -242,10 +243,13 @@ def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
     cache = answer_cache()
     key = f"canned\x00{version}\x00{query.name}\x00{sorted(map(str, subs.items()))}"
     if cache is not None and (kept := cache.get(key)) is not None:
-        return cast(QueryResult, kept)
+        return replace(cast(QueryResult, kept))
     result = run_query(store, query.text, limits, substitutions=subs)
     if cache is not None:  # a result's size: its TSV, or about 200 bytes a triple
-        cache.put(key, result, len(result.tsv) + 200 * len(result.triples), result.elapsed_ms)
+        # A copy: the page parses the caller's rows (``QueryResult.rows``, Python objects many
+        # times the TSV's size), which must not stay in the cache beyond what it counted.
+        cache.put(key, replace(result), len(result.tsv) + len(result.body or b"")
+                  + 200 * len(result.triples), result.elapsed_ms)
     return result
 
 

@@ -13,6 +13,7 @@ from server import create_app
 from server.config import load_settings
 from server.http.answer_cache import AnswerCache, Entry
 from server.http.context import CACHE_KEY
+from server.sparql.results import QueryResult
 
 TOKEN = "cache-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -75,6 +76,9 @@ def test_a_canned_query_page_is_kept_by_version(client: Any) -> None:
     again = client.get("/queries/verdict", headers=JSON)
     assert cache.hits > hits
     assert first.get_json() == again.get_json()
+    assert client.get("/queries/verdict").status_code == 200  # HTML: the page reads the rows
+    kept = [value for value, _ in cache._entries.values() if isinstance(value, QueryResult)]
+    assert kept and all("rows" not in vars(r) for r in kept)  # parsed rows are not kept
 
 
 def test_a_streamed_answer_is_kept_once_written_whole(client: Any) -> None:
