@@ -170,13 +170,6 @@ class RemoteStore:
         return isinstance(graph, NamedNode) and bool(
             self.query(f"ASK WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}"))
 
-    def update(self, text: str, *, base_iri: str | None = None) -> None:
-        """Run a SPARQL Update on the engine's update URL."""
-        if not self.endpoint.update_url:
-            raise BackendReadOnly("this k2d3 serves a remote SPARQL engine without an update "
-                                  "URL: writes are off (give --backend-update URL to allow them)")
-        self.endpoint.update(f"BASE <{base_iri}>\n{text}" if base_iri else text)
-
 
 def _results(data: bytes, media: str, form: str) -> Any:
     fmt = QueryResultsFormat.from_media_type(media)
