@@ -11,6 +11,7 @@ Nothing is global; tests build their own app over their own store.
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
 
 from flask import Flask
 
@@ -30,9 +31,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config[SETTINGS_KEY] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions[STORE_KEY] = _reader(settings)
-    app.extensions[CACHE_KEY] = (AnswerCache(settings.answer_cache_bytes,
-                                             settings.answer_cache_min_ms)
-                                 if settings.answer_cache_bytes > 0 else None)
+    app.extensions[CACHE_KEY] = (AnswerCache(
+        settings.answer_cache_bytes, settings.answer_cache_min_ms,
+        Path(settings.answer_cache_dir) if settings.answer_cache_dir else None)
+        if settings.answer_cache_bytes > 0 else None)
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f".views.{name}", __name__).bp)
     from server.http import problems

@@ -6,7 +6,14 @@ the ETag is the key, and a write (which changes the version) makes every older e
 unreachable; they leave as newer ones push them out. Only answers that took the engine at
 least ``min_ms`` to compute are kept (a quick one costs less to recompute than the memory),
 only whole answers (not streamed ones, which are large by definition), and the total is
-bounded by bytes, least recently used out first. One cache per process, shared by its threads.
+bounded by bytes, least recently used out first. Each process keeps its own answers in memory;
+under ``k2d3 serve`` its workers also share them through a folder (``server.http.answer_files``).
+
+A slow answer that many clients ask for at once is computed once: :meth:`AnswerCache.lookup`
+gives the first asker a :class:`Claim` on the key (``server.http.answer_claims``) and makes the
+others wait for it, within their time limit, rather than compute it again or meet the bound on
+heavy queries. A key whose answer was computed and not kept (quick, or too large) is remembered,
+so its askers never wait for one another.
 
 With a remote engine as the backend (``server.sparql.backend``) the version also moves with
 the clock, so an entry lives at most ``K2D3_BACKEND_VERSION_SECONDS``.
@@ -15,9 +22,18 @@ the clock, so an entry lives at most ``K2D3_BACKEND_VERSION_SECONDS``.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from server.errors import QueryTimeout
+from server.http.answer_claims import Claims, FileClaims, Held, ThreadClaims
+from server.http.answer_files import AnswerFiles, name_of
+
+#: Keys remembered as computed and not kept, so that their askers do not wait on a claim.
+UNKEPT_KEYS = 4096
 
 
 @dataclass(frozen=True)
@@ -28,34 +44,122 @@ class Entry:
     body: bytes
 
 
+class Claim:
+    """The asker's part in computing a key's answer: ``done`` once, with the value or without.
+
+    A claim that leads holds the key while its holder computes (see the module docstring);
+    one that does not (the key is known not to be kept) holds nothing.
+    """
+
+    def __init__(self, cache: AnswerCache, key: str, held: Held | None) -> None:
+        self._cache, self.key, self._held = cache, key, held
+
+    @property
+    def leads(self) -> bool:
+        return self._held is not None
+
+    @property
+    def max_bytes(self) -> int:
+        """The largest answer the cache keeps."""
+        return self._cache.max_bytes // 4
+
+    def not_kept(self) -> None:
+        """The answer was too large to keep: later askers compute it without waiting."""
+        self._cache.unkept(self.key)
+        self.done()
+
+    def done(self, value: Any = None, size: int = 0, elapsed_ms: float = 0.0) -> None:
+        """Keep ``value`` (None: the computation failed) and let the waiters go."""
+        try:
+            if value is not None and not self._cache.put(self.key, value, size, elapsed_ms):
+                self._cache.unkept(self.key)
+        finally:
+            held, self._held = self._held, None
+            if held is not None:
+                held.release()
+
+
 class AnswerCache:
     """A byte-bounded LRU of answers (an :class:`Entry`, or a canned query's result) by key."""
 
-    def __init__(self, max_bytes: int, min_ms: float) -> None:
+    def __init__(self, max_bytes: int, min_ms: float, folder: Path | None = None) -> None:
         self.max_bytes, self.min_ms = max_bytes, min_ms
         self._entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._unkept: OrderedDict[str, None] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._files = AnswerFiles(folder, max_bytes) if folder is not None else None
+        self._claims: Claims = FileClaims(folder) if folder is not None else ThreadClaims()
         self.hits = 0
         self.misses = 0
 
     def get(self, key: str) -> Any:
-        """The value kept under ``key``, or None."""
+        """The value kept under ``key`` (in memory, else in the shared folder), or None."""
         with self._lock:
             found = self._entries.get(key)
-            if found is None:
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found[0]
+            known_unkept = key in self._unkept
+        read = None if self._files is None or known_unkept else self._files.read(key)
+        with self._lock:
+            if read is None:
                 self.misses += 1
                 return None
-            self._entries.move_to_end(key)
             self.hits += 1
-            return found[0]
+        self._remember(key, *read)
+        return read[0]
 
-    def put(self, key: str, value: Any, size: int, elapsed_ms: float) -> None:
+    def lookup(self, key: str, wait_s: float) -> tuple[Any, Claim]:
+        """The value kept under ``key``, or None and a :class:`Claim` to compute it under.
+
+        Waits while another asker holds the key's claim, for up to ``wait_s`` seconds.
+
+        Raises:
+            QueryTimeout: the key was still being computed by another after ``wait_s``.
+        """
+        deadline = time.monotonic() + wait_s
+        name = name_of(key)
+        while True:
+            if (value := self.get(key)) is not None:
+                return value, Claim(self, key, None)
+            if self._is_unkept(key):
+                return None, Claim(self, key, None)
+            held = self._claims.try_claim(name)
+            if held is not None:
+                if (value := self.get(key)) is not None:  # kept just before the claim
+                    held.release()
+                    return value, Claim(self, key, None)
+                return None, Claim(self, key, held)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise QueryTimeout(wait_s)
+            self._claims.wait(name, left)
+
+    def put(self, key: str, value: Any, size: int, elapsed_ms: float) -> bool:
         """Keep ``value`` (about ``size`` bytes) if it took at least ``min_ms`` to compute and
-        takes at most a quarter of the cache (see the module docstring)."""
-        size += len(key)
-        if elapsed_ms < self.min_ms or size > self.max_bytes // 4:
-            return
+        takes at most a quarter of the cache (see the module docstring); whether it was kept."""
+        if elapsed_ms < self.min_ms or size + len(key) > self.max_bytes // 4:
+            return False
+        self._remember(key, value, size + len(key))
+        if self._files is not None:
+            self._files.write(key, value)
+        return True
+
+    def unkept(self, key: str) -> None:
+        """Remember that ``key``'s answer was computed and not kept (see :meth:`lookup`)."""
+        with self._lock:
+            self._unkept[key] = None
+            self._unkept.move_to_end(key)
+            while len(self._unkept) > UNKEPT_KEYS:
+                self._unkept.popitem(last=False)
+
+    def _is_unkept(self, key: str) -> bool:
+        with self._lock:
+            return key in self._unkept
+
+    def _remember(self, key: str, value: Any, size: int) -> None:
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from server.config import Settings
 from server.errors import BadRequest, NotAcceptable
-from server.http.answer_cache import AnswerCache, Entry
+from server.http.answer_cache import AnswerCache, Claim, Entry
 from server.http.conditional import etag_matches
 from server.http.context import WATCHDOG_KEY
 from server.http.negotiation import negotiate
@@ -111,9 +111,25 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
     if etag_matches(if_none_match, etag):
         return Answer(304, [("ETag", etag), ("Vary", "Accept")], [])
     cache = served.cache if cacheable(shape.keywords) else None
-    if cache is not None and (kept := cache.get(etag)) is not None:
-        return Answer(200, [*kept.headers, ("Server-Timing", "cache;desc=hit")], [kept.body])
-    limits = execute.Limits.of(s, timeout_s=timeout, runner=served.runner_for(timeout),
+    claim = None
+    if cache is not None:
+        kept, claim = cache.lookup(etag, timeout)  # waits while another computes it
+        if kept is not None:
+            return Answer(200, [*kept.headers, ("Server-Timing", "cache;desc=hit")],
+                          [kept.body])
+    try:
+        return _computed(req, accept, served, store, media_type, etag, timeout, claim)
+    except BaseException:
+        if claim is not None:
+            claim.done()
+        raise
+
+
+def _computed(req: SparqlRequest, accept: str | None, served: Served, store: Any,
+              media_type: str, etag: str, timeout: float, claim: Claim | None) -> Answer:
+    """The query's answer from the engine (kept under ``claim`` when there is one)."""
+    limits = execute.Limits.of(served.settings, timeout_s=timeout,
+                               runner=served.runner_for(timeout),
                                strict_federation=served.strict_federation)
     result = execute.run_query(
         store, req.text, limits,
@@ -126,42 +142,48 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
     if result.truncated:
         headers += [(name, "true") for name in TRUNCATED_HEADERS]
     body = results.serialize(result, media_type)
-    if cache is not None:
-        body = _kept(body, cache, etag, tuple(headers), result.elapsed_ms)
+    if claim is not None:
+        body = _kept(body, claim, tuple(headers), result.elapsed_ms)
     timing = ("Server-Timing", f"query;dur={result.elapsed_ms:.2f}")
     return Answer(200, [*headers, timing], body)
 
 
-def _kept(chunks: Iterable[bytes], cache: AnswerCache, key: str,
-          headers: tuple[tuple[str, str], ...], elapsed_ms: float) -> Iterable[bytes]:
-    """``chunks`` as they are, kept in ``cache`` once all are written: a whole answer at once,
-    a streamed one as it goes (while it fits; a client that leaves mid-way keeps nothing)."""
+def _kept(chunks: Iterable[bytes], claim: Claim, headers: tuple[tuple[str, str], ...],
+          elapsed_ms: float) -> Iterable[bytes]:
+    """``chunks`` as they are, kept under ``claim`` once all are written: a whole answer at
+    once, a streamed one as it goes (while it fits; a client that leaves mid-way keeps
+    nothing, and lets the waiters compute it)."""
     if isinstance(chunks, list):
         body = b"".join(chunks)
-        cache.put(key, Entry(headers, body), len(body), elapsed_ms)
+        claim.done(Entry(headers, body), len(body), elapsed_ms)
         return chunks
-    return _tee(iter(chunks), cache, key, headers, elapsed_ms)
+    return _tee(iter(chunks), claim, headers, elapsed_ms)
 
 
-def _tee(chunks: Iterator[bytes], cache: AnswerCache, key: str,
-         headers: tuple[tuple[str, str], ...], elapsed_ms: float) -> Iterator[bytes]:
+def _tee(chunks: Iterator[bytes], claim: Claim, headers: tuple[tuple[str, str], ...],
+         elapsed_ms: float) -> Iterator[bytes]:
     kept: list[bytes] | None = []
-    size = 0
+    size, whole = 0, False
     try:
         for chunk in chunks:
             if kept is not None:
                 size += len(chunk)
-                if size <= cache.max_bytes // 4:
+                if size <= claim.max_bytes:
                     kept.append(chunk)
                 else:
                     kept = None
             yield chunk
+        whole = True
     finally:  # a client that leaves closes this generator: stop the producer too
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
-    if kept is not None:
-        cache.put(key, Entry(headers, b"".join(kept)), size, elapsed_ms)
+        if not whole:
+            claim.done()
+    if kept is None:
+        claim.not_kept()
+    else:
+        claim.done(Entry(headers, b"".join(kept)), size, elapsed_ms)
 
 
 #: Functions whose value changes from one evaluation to the next, and federation, whose data

@@ -45,6 +45,7 @@ import socket
 import sys
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -259,11 +260,18 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000,
         create_app(settings).run(host=host, port=port, debug=True, threaded=True)
         return
     metrics_dir = Path(tempfile.mkdtemp(prefix="k2d3-metrics-"))
+    answers_dir = None
+    if settings.answer_cache_bytes > 0 and not settings.answer_cache_dir:
+        # The workers' shared answers (``server.http.answer_files``): private, made per run.
+        answers_dir = Path(tempfile.mkdtemp(prefix="k2d3-answers-"))
+        settings = replace(settings, answer_cache_dir=str(answers_dir))
     arbiter_pid = os.getpid()
     try:
         K2D3Server(settings, gunicorn_options(settings, host, port), metrics_dir).run()
     finally:
         # Workers are forked from here and leave through this frame too: only the arbiter
-        # may remove the directory they share.
+        # may remove the directories they share.
         if os.getpid() == arbiter_pid:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+            if answers_dir is not None:
+                shutil.rmtree(answers_dir, ignore_errors=True)

@@ -242,14 +242,21 @@ def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
     store, version = _reader().snapshot()
     cache = answer_cache()
     key = f"canned\x00{version}\x00{query.name}\x00{sorted(map(str, subs.items()))}"
-    if cache is not None and (kept := cache.get(key)) is not None:
+    if cache is None:
+        return run_query(store, query.text, limits, substitutions=subs)
+    kept, claim = cache.lookup(key, settings.query_timeout)  # waits while another computes it
+    if kept is not None:
         return replace(cast(QueryResult, kept))
-    result = run_query(store, query.text, limits, substitutions=subs)
-    if cache is not None:  # a result's size: its TSV, or about 200 bytes a triple
-        # A copy: the page parses the caller's rows (``QueryResult.rows``, Python objects many
-        # times the TSV's size), which must not stay in the cache beyond what it counted.
-        cache.put(key, replace(result), len(result.tsv) + len(result.body or b"")
-                  + 200 * len(result.triples), result.elapsed_ms)
+    try:
+        result = run_query(store, query.text, limits, substitutions=subs)
+    except BaseException:
+        claim.done()
+        raise
+    # A copy: the page parses the caller's rows (``QueryResult.rows``, Python objects many
+    # times the TSV's size), which must not stay in the cache beyond what it counted. A
+    # result's size: its TSV, or about 200 bytes a triple.
+    claim.done(replace(result), len(result.tsv) + len(result.body or b"")
+               + 200 * len(result.triples), result.elapsed_ms)
     return result
 
 

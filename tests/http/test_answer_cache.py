@@ -3,6 +3,7 @@ answered from memory, and never once the store has changed or when its value can
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,93 @@ def test_a_streamed_answer_is_kept_once_written_whole(client: Any) -> None:
     again = client.get("/sparql", query_string={"query": query}, headers=JSON)
     assert again.headers["Server-Timing"] == "cache;desc=hit"
     assert again.get_data() == body and len(again.get_json()["results"]["bindings"]) == 3000
+
+
+@pytest.fixture(params=["one process", "shared folder"])
+def caches(request: pytest.FixtureRequest, tmp_path: Path) -> list[AnswerCache]:
+    """Four caches as four askers see them: one cache in one process, or four processes'
+    caches sharing a folder (as ``k2d3 serve``'s workers do)."""
+    if request.param == "one process":
+        return [AnswerCache(10_000, min_ms=5)] * 4
+    return [AnswerCache(10_000, min_ms=5, folder=tmp_path) for _ in range(4)]
+
+
+def ask_at_once(caches: list[AnswerCache], compute: Any, wait_s: float = 10) -> list[Any]:
+    """Each cache's asker looks ``"k"`` up at once, computing it when given the claim."""
+    import threading
+
+    answers: list[Any] = [None] * len(caches)
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(caches))
+
+    def ask(i: int) -> None:
+        start.wait()
+        try:
+            kept, claim = caches[i].lookup("k", wait_s)
+            if kept is None:
+                try:
+                    kept = compute()
+                except BaseException:
+                    claim.done()
+                    raise
+                claim.done(kept, 10, elapsed_ms=100)
+            answers[i] = kept
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(caches))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return answers
+
+
+def test_a_slow_answer_asked_at_once_is_computed_once(caches: list[AnswerCache]) -> None:
+    runs: list[int] = []
+
+    def compute() -> str:
+        runs.append(1)
+        time.sleep(0.3)
+        return "answer"
+
+    assert ask_at_once(caches, compute) == ["answer"] * 4
+    assert len(runs) == 1
+
+
+def test_when_the_computation_fails_a_waiter_computes_it(caches: list[AnswerCache]) -> None:
+    runs: list[int] = []
+
+    def compute() -> str:
+        runs.append(1)
+        time.sleep(0.2)
+        if len(runs) == 1:
+            raise RuntimeError("the first one fails")
+        return "answer"
+
+    with pytest.raises(RuntimeError):
+        ask_at_once(caches, compute)
+    assert len(runs) == 2   # the failure let one waiter go; the rest read its answer
+
+
+def test_a_waiter_gives_up_at_its_time_limit(caches: list[AnswerCache]) -> None:
+    from server.errors import QueryTimeout
+
+    held = caches[0].lookup("k", 1)[1]
+    assert held.leads
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="0.3 s"):
+        caches[1].lookup("k", 0.3)
+    assert 0.25 < time.monotonic() - started < 2
+    held.done()
+
+
+def test_an_answer_not_kept_lets_its_askers_run_side_by_side(caches: list[AnswerCache]) -> None:
+    kept, claim = caches[0].lookup("k", 1)
+    assert kept is None and claim.leads
+    claim.done("quick", 10, elapsed_ms=1)   # under min_ms: not kept, and remembered so
+    kept, again = caches[0].lookup("k", 1)
+    other = caches[0].lookup("k", 1)[1]
+    assert kept is None and not again.leads and not other.leads  # no waiting on each other
