@@ -10,7 +10,7 @@ Run in a process of its own so that its peak RSS (``ru_maxrss``) is the load's a
   (how a ``.gz`` file is read).
 - ``extend``: ``Store.bulk_extend(pyoxigraph.parse(...))``, quads through Python objects.
 
-    python benchmarks/oxigraph_load.py FILE STORE_FOLDER [--mode path|lenient|stream|extend]
+    python benchmarks/oxigraph_load.py FILE STORE_FOLDER [--mode path|lenient|stream|extend|k2d3]
 """
 
 from __future__ import annotations
@@ -46,6 +46,11 @@ def load(path: Path, folder: Path, mode: str) -> dict[str, float | int | str]:
     fmt = rdf_format(path)
     if mode in ("path", "lenient"):
         store.bulk_load(path=str(path), format=fmt, lenient=mode == "lenient")
+    elif mode == "k2d3":  # the loader of ``k2d3 load``: line blocks on two threads
+        from server.build.load import _load_lines
+
+        with open_input(path) as stream:
+            _load_lines(store, stream, fmt, None, None, lambda done, read: None)
     elif mode == "stream":
         with open_input(path) as stream:
             store.bulk_load(stream, fmt)
@@ -66,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path)
     parser.add_argument("store", type=Path)
-    parser.add_argument("--mode", choices=("path", "lenient", "stream", "extend"), default="path")
+    parser.add_argument("--mode", default="path",
+                        choices=("path", "lenient", "stream", "extend", "k2d3"))
     args = parser.parse_args(argv)
     print(json.dumps(load(args.file, args.store, args.mode)))
     return 0

@@ -4,21 +4,25 @@
 For each size, on the synthetic evidence graph of ``generate_graph.py`` (N-Quads, made once
 into ``--data-dir`` and reused):
 
-1. **Load**, ``--rounds`` rounds, the engines' order alternating: pyoxigraph's bulk loader
-   (``Store.bulk_load(path=...)`` in a process of its own, ``oxigraph_load.py``, into a new
-   snapshot folder of a k2d3 store, which is then published as ``k2d3 build`` publishes one:
-   how ``k2d3 load`` would use it), and Virtuoso's (Debian's ``virtuoso-opensource``, started
+1. **Load**, ``--rounds`` rounds, the engines' order alternating: ``k2d3 load``'s loader
+   (``--loader k2d3``: line blocks bulk-loaded on two threads; ``--loader path``:
+   ``Store.bulk_load(path=...)``) in a process of its own (``oxigraph_load.py``), into a new
+   snapshot folder of a k2d3 store, which is then published as ``k2d3 build`` publishes one,
+   and Virtuoso's (Debian's ``virtuoso-opensource``, started
    on loopback over a temporary folder, ``ld_dir`` + ``rdf_loader_run`` + ``checkpoint``).
    Seconds, triples/s, bytes on disk, peak RSS of the loader (``ru_maxrss``; ``VmHWM`` of
    ``virtuoso-t``). The last round's stores are the ones served.
 2. **Serve**: ``k2d3 serve`` (gunicorn, its defaults) over the k2d3 store and Virtuoso
    restarted over its database (its first session answers some paths wrongly, see
    ``virtuoso_http.py``); the in-process floor is ``Store.query`` + serialisation on the same
-   snapshot opened read-only in this process.
+   snapshot opened read-only in this process (``--no-floor``: none; at 10M a query there
+   cannot be stopped). k2d3's query time limit is ``--timeout`` seconds.
 3. **Queries** (``scale_queries.py``: every canned query, Virtuoso's rewrites where needed, and
    the generic ones), ``--rounds`` rounds: per round, the latency of up to ``--runs`` requests in
    a row (at most ``--budget`` seconds, at least ``--min-runs``) on one keep-alive ``http.client``
-   connection for each HTTP endpoint and in process (median, p99), then requests/s with
+   connection for each HTTP endpoint and in process (median, p99), after a first request
+   measured apart (``first_ms``: for k2d3, the answer computed before the cache has it; in
+   process, a first run over the budget is the only one), then requests/s with
    ``wrk`` at 1, 8 and 32 connections, ``--seconds`` a run (longer for a slow query, so that
    each run completes some), and after each wrk run a wait until both servers are idle
    (neither cancels the requests wrk left in flight). The answers of k2d3 and Virtuoso are
@@ -31,6 +35,7 @@ Writes every measurement as JSON lines to stderr and, with ``--json``, all of th
     nice -n 10 python benchmarks/scale.py --sizes 100k,1m [--rounds 2] [--runs 20]
         [--min-runs 3] [--budget 3] [--no-warm-up] [--seconds 2] [--max-seconds 12]
         [--wrk-max-ms MS] [--only NAME,...] [--data-dir DIR] [--json OUT.json]
+        [--no-floor] [--timeout S] [--loader k2d3|path]
 """
 
 from __future__ import annotations
@@ -79,14 +84,14 @@ def emit(record: dict[str, Any], log: list[dict[str, Any]]) -> None:
     print(json.dumps(record), file=sys.stderr, flush=True)
 
 
-def load_oxigraph(path: Path, root: Path, publish: bool) -> dict[str, Any]:
+def load_oxigraph(path: Path, root: Path, publish: bool, mode: str = "k2d3") -> dict[str, Any]:
     """Bulk-load ``path`` into a new snapshot of the k2d3 store ``root`` (published if asked,
     else deleted), in a process of its own; its numbers."""
     with snapshots.write_lock(root):
         folder = snapshots.new_tmp(root)
         before = load_average()
         out = subprocess.run([sys.executable, str(HERE / "oxigraph_load.py"), str(path),
-                              str(folder), "--mode", "path"],
+                              str(folder), "--mode", mode],
                              check=True, capture_output=True, text=True)
         result = json.loads(out.stdout)
         if publish:
@@ -113,14 +118,14 @@ def load_virtuoso(path: Path, folder: Path) -> dict[str, Any]:
                 "load_after": load_average()}
 
 
-def loads(path: Path, triples: int, tmp: Path, rounds: int,
-          log: list[dict[str, Any]]) -> tuple[Path, Path]:
+def loads(path: Path, triples: int, tmp: Path, rounds: int, log: list[dict[str, Any]],
+          loader: str = "k2d3") -> tuple[Path, Path]:
     """Load rounds, engines alternating; the k2d3 store and Virtuoso folder of the last."""
     root, vfolder = tmp / "k2d3-store", tmp / "virtuoso"
     for rnd in range(rounds):
         last = rnd == rounds - 1
         jobs: list[Callable[[], dict[str, Any]]] = [
-            lambda last=last: load_oxigraph(path, root, publish=last),  # type: ignore[misc]
+            lambda last=last: load_oxigraph(path, root, last, loader),  # type: ignore[misc]
             lambda: load_virtuoso(path, vfolder)]
         for job in jobs if rnd % 2 == 0 else reversed(jobs):
             result = job()
@@ -137,7 +142,8 @@ SERVE_ENV = {"K2D3_MAX_ROWS": "1000000000", "K2D3_QUERY_TIMEOUT": "600",
 
 
 @contextlib.contextmanager
-def serve(root: Path, logs: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def serve(root: Path, logs: Path, timeout: float = 600
+          ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """k2d3's server (``server.serving.serve.run``: gunicorn, its default workers and threads) over
     ``root`` on a free port, stopped after.
 
@@ -151,7 +157,8 @@ def serve(root: Path, logs: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
     with open(logs / "k2d3-serve.log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-c", code, str(root), str(port)],
                                 stdout=log, stderr=subprocess.STDOUT, cwd=HERE.parent,
-                                env={**os.environ, **SERVE_ENV})
+                                env={**os.environ, **SERVE_ENV,
+                                     "K2D3_QUERY_TIMEOUT": f"{timeout:g}"})
         try:
             for _ in range(240):
                 with contextlib.suppress(OSError):
@@ -196,36 +203,41 @@ class Client:
         return time.perf_counter() - started, body
 
 
-def sample(once: Callable[[], tuple[float, bytes]], args: argparse.Namespace
-           ) -> tuple[list[float], bytes]:
-    """One unmeasured run (unless ``--no-warm-up``), then up to ``--runs`` measured: at least
-    ``--min-runs``, more while within ``--budget`` seconds."""
-    body = b"" if args.no_warm_up else once()[1]
+def sample(once: Callable[[], tuple[float, bytes]], args: argparse.Namespace,
+           repeats: bool = True) -> tuple[list[float], bytes, float | None]:
+    """One first run, measured apart (unless ``--no-warm-up``), then up to ``--runs`` measured:
+    at least ``--min-runs``, more while within ``--budget`` seconds; and the first run's
+    seconds. Where a run cannot differ from the first (``repeats`` False: in process, no
+    cache), a first run over the budget is the only sample."""
+    first, body = (None, b"") if args.no_warm_up else once()
+    if first is not None and not repeats and first > args.budget:
+        return [first], body, first
     samples: list[float] = []
     spent = 0.0
     while len(samples) < args.runs and (len(samples) < args.min_runs or spent < args.budget):
         seconds, body = once()
         samples.append(seconds)
         spent += seconds
-    return samples, body
+    return samples, body, first
 
 
 def latency_round(query: Query, endpoints: dict[str, str], store: Store, rnd: int,
                   args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, bytes]]:
     """Median and p99 per side (floor, then the endpoints; the order turns each round)."""
-    sides = ["floor", *endpoints]
+    sides = ["floor", *endpoints] if not args.no_floor else [*endpoints]
     sides = sides[rnd % len(sides):] + sides[:rnd % len(sides)]
     out: dict[str, Any] = {}
     bodies: dict[str, bytes] = {}
     for side in sides:
         try:
             if side == "floor":
-                samples, body = sample(lambda: floor_once(store, query.text), args)
+                samples, body, first = sample(lambda: floor_once(store, query.text), args,
+                                              repeats=False)
             else:
                 text = query.virtuoso_text if side == "Virtuoso" else query.text
                 client = Client(endpoints[side], query, text)
                 try:
-                    samples, body = sample(client.once, args)
+                    samples, body, first = sample(client.once, args)
                 finally:
                     client.conn.close()
         except (RuntimeError, OSError, SyntaxError, ValueError) as error:
@@ -233,7 +245,8 @@ def latency_round(query: Query, endpoints: dict[str, str], store: Store, rnd: in
             continue
         bodies[side] = body
         out[side] = {"median_ms": statistics.median(samples) * 1000,
-                     "p99_ms": p99(samples) * 1000, "runs": len(samples), "bytes": len(body)}
+                     "p99_ms": p99(samples) * 1000, "runs": len(samples), "bytes": len(body),
+                     "first_ms": None if first is None else first * 1000}
     return out, bodies
 
 
@@ -297,7 +310,7 @@ def queries_at(triples: int, root: Path, vfolder: Path, data: Path,
     """Serve both stores, run every query's rounds, record the servers' peak RSS."""
     store = Store.read_only(str(snapshots.live_dir(root)))
     with Virtuoso.start(vfolder, data_dirs=[data]) as server, \
-            serve(root, args.scratch) as (k2d3_url, k2d3_proc):
+            serve(root, args.scratch, args.timeout) as (k2d3_url, k2d3_proc):
         endpoints = {"k2d3": k2d3_url, "Virtuoso": server.sparql_url}
         args.server_pids = [k2d3_proc.pid, server.pid]
         for query in scale_queries.catalogue(args.only).values():
@@ -335,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="no wrk runs for a query whose median on an endpoint is longer")
     parser.add_argument("--only", default="", type=lambda s: set(filter(None, s.split(","))))
     parser.add_argument("--load-only", action="store_true", help="skip the queries")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="no in-process runs (at 10M they cannot be stopped)")
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="k2d3's query time limit, seconds")
+    parser.add_argument("--loader", choices=("k2d3", "path"), default="k2d3",
+                        help="k2d3 load's loader, or Store.bulk_load(path=)")
     parser.add_argument("--data-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "k2d3-bench-data")
     parser.add_argument("--json", type=Path)
@@ -347,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for triples in (parse_size(s) for s in args.sizes.split(",")):
             path = data_file(args.data_dir, triples)
-            root, vfolder = loads(path, triples, tmp / str(triples), args.rounds, log)
+            root, vfolder = loads(path, triples, tmp / str(triples), args.rounds, log,
+                                  args.loader)
             if not args.load_only:
                 queries_at(triples, root, vfolder, path.parent, args, log)
             shutil.rmtree(tmp / str(triples), ignore_errors=True)
