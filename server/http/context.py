@@ -51,13 +51,20 @@ def is_strict_federation(found: Settings, extensions: dict[str, Any],
     return "gunicorn.socket" in environ and not extensions.get(SANDBOXED_KEY)
 
 
-def writing(before: Callable[[Store, str], None] | None = None) -> AbstractContextManager[Store]:
+def writing(before: Callable[[Store, str], None] | None = None, *,
+            wait_s: float | None = None) -> AbstractContextManager[Store]:
     """One write transaction (``server.rdf.store.writer``), or one update request to a remote
-    engine (``server.sparql.backend.remote_writer``): ``before`` checks the data as it is."""
+    engine (``server.sparql.backend.remote_writer``): ``before`` checks the data as it is.
+
+    A request's write waits for another writer (a ``k2d3 load`` may hold the store for
+    minutes) at most ``wait_s`` seconds, by default half the request's time limit, then is
+    answered 503 with nothing changed, rather than be cut by the time limit while it waits
+    and applied after its client was told it failed."""
     found = reader()
     if isinstance(found, RemoteReader):
         return remote_writer(found, before)
-    return writer(settings().store, before)
+    wait = settings().query_timeout / 2 if wait_s is None else wait_s
+    return writer(settings().store, before, wait_s=wait)
 
 
 def answer_cache() -> AnswerCache | None:

@@ -29,7 +29,8 @@ COMMON = {
     "408": "The client was too slow to send its request",
     "414": "The request line is too long: send a long query by POST",
     "431": "Request header fields too large",
-    "503": "The query timed out, or the server is busy with heavy queries (Retry-After)",
+    "503": "The query timed out, the server is busy with heavy queries, or a write found "
+           "another writer at work for half its time limit (Retry-After)",
 }
 RDF_TYPES = ["text/turtle", "application/ld+json", "application/rdf+xml",
              "application/n-triples"]

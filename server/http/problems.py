@@ -23,7 +23,7 @@ from werkzeug.http import parse_accept_header
 from server.errors import InsufficientStorage, K2D3Error, QueryAbandoned, QueryTimeout
 from server.http.context import ON_TIMEOUT_KEY
 from server.http.headers import ANSWERED, CORS_HEADERS, CSP, TIMED_OUT
-from server.rdf.snapshots import StoreFull
+from server.rdf.snapshots import StoreFull, WriterBusy
 
 log = logging.getLogger("k2d3.errors")
 
@@ -121,5 +121,7 @@ def register(app: Flask) -> None:
     """Install the error handlers on ``app`` (``server.http.envelope`` adds CORS and the CSP)."""
     app.register_error_handler(K2D3Error, _k2d3_error)
     app.register_error_handler(StoreFull, lambda err: _k2d3_error(InsufficientStorage(str(err))))
+    app.register_error_handler(WriterBusy, lambda err: _k2d3_error(K2D3Error(
+        str(err), status=503, headers={"Retry-After": "5"})))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 CURRENT = "current"
 PREFIX = "data-"
@@ -100,16 +101,52 @@ def read_version(root: Path | str) -> str:
         return ""
 
 
+class WriterBusy(Exception):
+    """Another writer (a ``k2d3 load``, a build, a long update) held the store's writer lock
+    for all the time this one could wait."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"another write to the store (a k2d3 load or build, or another "
+                         f"update) is in progress and did not end within {waited:g} s; "
+                         f"nothing was changed: send this write again later")
+        self.waited = waited
+
+
+#: How often a writer with a time limit tries the lock again.
+LOCK_POLL_S = 0.05
+
+
 @contextmanager
-def write_lock(root: Path) -> Iterator[None]:
-    """Hold the store's writer lock (across processes) for the duration of the block."""
+def write_lock(root: Path, wait_s: float | None = None) -> Iterator[None]:
+    """Hold the store's writer lock (across processes) for the duration of the block.
+
+    Waits for another writer as long as it takes, or at most ``wait_s`` seconds.
+
+    Raises:
+        WriterBusy: the lock was still held after ``wait_s`` seconds.
+    """
     root.mkdir(parents=True, exist_ok=True)
     with open(root / LOCK, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        _lock(handle, wait_s)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock(handle: IO[bytes], wait_s: float | None) -> None:
+    if wait_s is None:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise WriterBusy(wait_s) from None
+            time.sleep(LOCK_POLL_S)
 
 
 def try_prune(root: Path, also: Callable[[Path], object] | None = None) -> bool:

@@ -27,7 +27,15 @@ from typing import Any, cast
 from pyoxigraph import QuerySolutions, Store
 
 from server.rdf import dumps, snapshots
-from server.rdf.snapshots import StoreFull, StoreMissing, exists, live_dir, read_version, write_lock
+from server.rdf.snapshots import (
+    StoreFull,
+    StoreMissing,
+    WriterBusy,
+    exists,
+    live_dir,
+    read_version,
+    write_lock,
+)
 
 #: A written snapshot at least this big is rewritten when its live quads take less than
 #: ``VACUUM_BYTES_PER_QUAD`` each: pyoxigraph never deletes the strings of removed quads,
@@ -75,7 +83,7 @@ class _Writing:
 
 @contextmanager
 def writer(root: Path, before: Callable[[Store, str], None] | None = None, *,
-           create: bool = False) -> Iterator[Store]:
+           create: bool = False, wait_s: float | None = None) -> Iterator[Store]:
     """One write transaction: a copy of the live snapshot to change, swapped in at the end.
 
     Under the writer lock: checkpoint the live snapshot, open the copy read-write and lend it
@@ -84,13 +92,15 @@ def writer(root: Path, before: Callable[[Store, str], None] | None = None, *,
     deleted and nothing changed: not the data, not the version. ``before(store, version)``
     runs first, with the version as it stands: it may refuse the write by raising (a 404, a
     failed precondition). With ``create``, a folder that holds no store yet gets one: the
-    block starts from an empty store (``k2d3 load`` into a new folder).
+    block starts from an empty store (``k2d3 load`` into a new folder). Another writer is
+    waited for as long as it takes, or at most ``wait_s`` seconds (a request's write).
 
     Raises:
+        WriterBusy: another writer held the lock for all of ``wait_s``; nothing changed.
         StoreMissing: no store was built (and ``create`` is false).
         StoreFull: the disk filled up; the write was not applied.
     """
-    with write_lock(root):
+    with write_lock(root, wait_s):
         snapshots.prune(root)  # what a writer killed mid-write left
         live = None if create and not exists(root) else live_dir(root)
         tmp: Path | None = None
@@ -295,5 +305,5 @@ def in_memory(store: Store, max_quads: int) -> Store:
     return copy_into(store, Store())
 
 
-__all__ = ["StoreFull", "StoreMissing", "StoreReader", "exists", "in_memory", "live_dir",
-           "new_data_dir", "read_version", "swap_in", "write_lock", "writer"]
+__all__ = ["StoreFull", "StoreMissing", "StoreReader", "WriterBusy", "exists", "in_memory",
+           "live_dir", "new_data_dir", "read_version", "swap_in", "write_lock", "writer"]

@@ -105,7 +105,7 @@ def _update(req: protocol.SparqlRequest) -> Response:
     if problem := sparql_text.outline(req.text).problem:
         raise BadRequest(problem)
     timeout = timeout_for(req, s)
-    with writing() as store:
+    with writing(wait_s=timeout / 2) as store:
         limits = execute.Limits.of(s, timeout_s=timeout, runner=_runner(timeout),
                                    strict_federation=strict_federation())
         execute.run_update(store, req.text, limits, base_iri=endpoint_url())

@@ -125,3 +125,42 @@ def _put_quietly(url: str, body: bytes) -> None:
     with contextlib.suppress(requests.RequestException):  # the worker answering it is killed
         requests.put(url + "/store", params={"graph": GRAPH}, data=body, headers=NT,
                      timeout=120)
+
+
+def test_a_write_waiting_behind_a_long_load_is_refused_in_time_and_never_applied_late(
+        tmp_path: Path) -> None:
+    """While another writer (here the test, as a ``k2d3 load`` of minutes would) holds the
+    store, a write waits half its time limit, then gets 503 saying why, with nothing changed;
+    not the time limit's 503 with the write applied once the lock frees."""
+    root = fresh_store(tmp_path)
+    with running(root, tmp_path / "server.log", query_timeout="4",
+                 max_query_timeout="4") as server:
+        url = server.url
+        insert_then_check(root, url)
+    assert " retires: " not in (tmp_path / "server.log").read_text(errors="replace")
+
+
+def insert_then_check(root: Path, url: str) -> None:
+    from server.rdf import snapshots
+
+    insert = f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <http://e/late> <http://e/p> 1 }} }}"
+    ask = f"ASK {{ GRAPH <{GRAPH}> {{ <http://e/late> ?p ?o }} }}"
+    with snapshots.write_lock(root):
+        started = time.monotonic()
+        resp = requests.post(url + "/sparql", data={"update": insert}, headers=AUTH,
+                             timeout=30)
+        waited = time.monotonic() - started
+        assert resp.status_code == 503 and resp.headers["Retry-After"] == "5"
+        assert "another write to the store" in resp.text and "nothing was changed" in resp.text
+        assert 1.8 < waited < 3.5   # half of the 4 s limit, not the limit itself
+        put = requests.put(url + "/store", params={"graph": GRAPH}, data=b"", headers=NT,
+                           timeout=30)
+        assert put.status_code == 503
+        assert requests.get(url + "/sparql", params={"query": "ASK {}"},
+                            timeout=5).status_code == 200  # reads go on meanwhile
+    time.sleep(1)
+    answer = requests.get(url + "/sparql", params={"query": ask},
+                          headers={"Accept": "application/sparql-results+json"}, timeout=5)
+    assert answer.json()["boolean"] is False   # the refused write was not applied late
+    assert requests.post(url + "/sparql", data={"update": insert}, headers=AUTH,
+                         timeout=30).status_code == 204
