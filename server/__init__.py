@@ -31,10 +31,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config[SETTINGS_KEY] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions[STORE_KEY] = _reader(settings)
+    # Not shared with a remote engine: its versions are per process (``sparql.backend``).
+    shared = settings.answer_cache_dir if not settings.backend else None
     app.extensions[CACHE_KEY] = (AnswerCache(
         settings.answer_cache_bytes, settings.answer_cache_min_ms,
-        Path(settings.answer_cache_dir) if settings.answer_cache_dir else None)
-        if settings.answer_cache_bytes > 0 else None)
+        Path(shared) if shared else None) if settings.answer_cache_bytes > 0 else None)
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f".views.{name}", __name__).bp)
     from server.http import problems

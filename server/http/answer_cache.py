@@ -71,12 +71,18 @@ class Claim:
     def done(self, value: Any = None, size: int = 0, elapsed_ms: float = 0.0) -> None:
         """Keep ``value`` (None: the computation failed) and let the waiters go."""
         try:
-            if value is not None and not self._cache.put(self.key, value, size, elapsed_ms):
+            failed = value is None and self._held is not None  # the waiters go at once then
+            if failed or (value is not None
+                          and not self._cache.put(self.key, value, size, elapsed_ms)):
                 self._cache.unkept(self.key)
         finally:
-            held, self._held = self._held, None
-            if held is not None:
-                held.release()
+            self.let_go()
+
+    def let_go(self) -> None:
+        """Let the waiters go (they compute it themselves) while this one goes on."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.release()
 
 
 class AnswerCache:
@@ -88,6 +94,8 @@ class AnswerCache:
         self._unkept: OrderedDict[str, None] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        if folder is not None:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._files = AnswerFiles(folder, max_bytes) if folder is not None else None
         self._claims: Claims = FileClaims(folder) if folder is not None else ThreadClaims()
         self.hits = 0
@@ -143,6 +151,8 @@ class AnswerCache:
         if elapsed_ms < self.min_ms or size + len(key) > self.max_bytes // 4:
             return False
         self._remember(key, value, size + len(key))
+        with self._lock:
+            self._unkept.pop(key, None)
         if self._files is not None:
             self._files.write(key, value)
         return True

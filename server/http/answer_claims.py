@@ -15,7 +15,9 @@ Two kinds of claims, with one interface:
   so a crashed worker never leaves others waiting. The holder removes the file when done, so
   the folder holds lock files only for answers being computed. The race this leaves (a waiter
   that opened the file just before it went) can only make two processes compute one answer,
-  as without claims; never a wrong answer, since the claim guards no data.
+  as without claims; never a wrong answer, since the claim guards no data. Where no lock
+  can be taken (the folder is gone, no descriptor is left), the claim is granted unlocked:
+  every asker computes, as without claims.
 """
 
 from __future__ import annotations
@@ -50,6 +52,16 @@ class _Event:
             if self._owner.held.get(self._name) is self._event:
                 del self._owner.held[self._name]
         self._event.set()
+
+    def __del__(self) -> None:  # a holder that forgot it: give it back when it is dropped
+        self.release()
+
+
+class _Unlocked:
+    """A claim granted without a lock, where none can be taken: everyone computes."""
+
+    def release(self) -> None:
+        pass
 
 
 class ThreadClaims:
@@ -104,7 +116,10 @@ class FileClaims:
 
     def try_claim(self, name: str) -> Held | None:
         path = self.folder / f"{name}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:  # the folder is gone, or no descriptor is left: no waiting then
+            return _Unlocked()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             if os.stat(path).st_ino != os.fstat(fd).st_ino:
@@ -112,6 +127,9 @@ class FileClaims:
         except (BlockingIOError, FileNotFoundError):
             os.close(fd)
             return None
+        except OSError:
+            os.close(fd)
+            return _Unlocked()
         return _Flock(path, fd)
 
     def wait(self, name: str, seconds: float) -> None:

@@ -15,14 +15,18 @@ answers that took ``answer_cache_min_ms`` or more), so listing the folder then c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 SUFFIX = ".answer"
+#: A temporary file older than this was left by a writer that died: trimming removes it.
+STALE_TMP_S = 600
 
 
 def name_of(key: str) -> str:
@@ -78,8 +82,13 @@ class AnswerFiles:
             entries = list(os.scandir(self.folder))
         except OSError:
             return
+        stale = time.time() - STALE_TMP_S
         for entry in entries:
-            if entry.name.endswith(SUFFIX):
+            if entry.name.endswith(".tmp"):  # left by a writer killed mid-write
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_mtime < stale:
+                        os.unlink(entry.path)
+            elif entry.name.endswith(SUFFIX):
                 try:
                     stat = entry.stat()
                 except FileNotFoundError:

@@ -52,19 +52,32 @@ def is_strict_federation(found: Settings, extensions: dict[str, Any],
 
 
 def writing(before: Callable[[Store, str], None] | None = None, *,
-            wait_s: float | None = None) -> AbstractContextManager[Store]:
+            timeout: float | None = None) -> AbstractContextManager[Store]:
     """One write transaction (``server.rdf.store.writer``), or one update request to a remote
     engine (``server.sparql.backend.remote_writer``): ``before`` checks the data as it is.
 
     A request's write waits for another writer (a ``k2d3 load`` may hold the store for
-    minutes) at most ``wait_s`` seconds, by default half the request's time limit, then is
-    answered 503 with nothing changed, rather than be cut by the time limit while it waits
-    and applied after its client was told it failed."""
+    minutes) at most half its time limit (``timeout``, by default ``query_timeout``) and
+    never past it (:func:`time_left`), then is answered 503 with nothing changed, rather than
+    be cut by the time limit while it waits and applied after its client was told it failed.
+    """
     found = reader()
     if isinstance(found, RemoteReader):
         return remote_writer(found, before)
-    wait = settings().query_timeout / 2 if wait_s is None else wait_s
+    limit = settings().query_timeout if timeout is None else timeout
+    wait = min(limit / 2, time_left(current_app, request.environ, limit))
     return writer(settings().store, before, wait_s=wait)
+
+
+def time_left(app: Any, environ: dict[str, Any], timeout: float) -> float:
+    """Seconds this request may wait (for a claim, the writer lock) before its work, once its
+    limit is ``timeout``: under gunicorn, what its watch leaves (``Watchdog.time_left``);
+    elsewhere ``timeout``."""
+    watchdog = app.extensions.get(WATCHDOG_KEY)
+    if watchdog is None or "gunicorn.socket" not in environ:
+        return timeout
+    left: float = watchdog.time_left(timeout)
+    return left
 
 
 def answer_cache() -> AnswerCache | None:

@@ -27,7 +27,13 @@ from urllib.parse import parse_qsl
 from werkzeug.wsgi import get_host
 
 from server.http import metrics
-from server.http.context import CACHE_KEY, SETTINGS_KEY, STORE_KEY, is_strict_federation
+from server.http.context import (
+    CACHE_KEY,
+    SETTINGS_KEY,
+    STORE_KEY,
+    is_strict_federation,
+    time_left,
+)
 from server.http.headers import QUERY_HASH, ROUTE
 from server.http.protocol import SparqlRequest
 from server.http.query_answer import ENDPOINT_PATH, Served, answer, endpoint_for, runner_for
@@ -93,7 +99,8 @@ class FastGet:
         return Served(settings, app.extensions[STORE_KEY], endpoint,
                       lambda timeout: runner_for(app, environ, timeout),
                       is_strict_federation(settings, app.extensions, environ),
-                      app.extensions.get(CACHE_KEY))
+                      app.extensions.get(CACHE_KEY),
+                      lambda timeout: time_left(app, environ, timeout))
 
     def _failed(self, environ: dict[str, Any], start_response: StartResponse,
                 err: Exception) -> Iterable[bytes]:

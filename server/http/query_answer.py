@@ -15,6 +15,7 @@ execute -> serialise.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,9 @@ class Served:
     """See ``server.sparql.federation.check_federation``."""
     cache: AnswerCache | None = None
     """Answers kept by the store's version (``server.http.answer_cache``); None: off."""
+    time_left: Callable[[float], float] = float
+    """Seconds the request may wait before its work once its limit is so many seconds (see
+    ``server.http.context.time_left``); by default, all of them."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,8 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
     cache = served.cache if cacheable(shape.keywords) else None
     claim = None
     if cache is not None:
-        kept, claim = cache.lookup(etag, timeout)  # waits while another computes it
+        kept, claim = cache.lookup(etag, served.time_left(timeout))  # waits while another
+        # computes it, at most the request's time left
         if kept is not None:
             return Answer(200, [*kept.headers, ("Server-Timing", "cache;desc=hit")],
                           [kept.body])
@@ -151,39 +156,55 @@ def _computed(req: SparqlRequest, accept: str | None, served: Served, store: Any
 def _kept(chunks: Iterable[bytes], claim: Claim, headers: tuple[tuple[str, str], ...],
           elapsed_ms: float) -> Iterable[bytes]:
     """``chunks`` as they are, kept under ``claim`` once all are written: a whole answer at
-    once, a streamed one as it goes (while it fits; a client that leaves mid-way keeps
-    nothing, and lets the waiters compute it)."""
+    once, a streamed one as it goes (see :class:`_Tee`)."""
     if isinstance(chunks, list):
         body = b"".join(chunks)
         claim.done(Entry(headers, body), len(body), elapsed_ms)
         return chunks
-    return _tee(iter(chunks), claim, headers, elapsed_ms)
+    return _Tee(chunks, claim, headers, elapsed_ms)
 
 
-def _tee(chunks: Iterator[bytes], claim: Claim, headers: tuple[tuple[str, str], ...],
-         elapsed_ms: float) -> Iterator[bytes]:
-    kept: list[bytes] | None = []
-    size, whole = 0, False
-    try:
-        for chunk in chunks:
+class _Tee:
+    """A streamed answer passed on and kept while it fits.
+
+    Its waiters are let go (to compute it themselves) as soon as it is too large to keep, or
+    when the client reads it slowly (longer than the query took, plus a second); a client
+    that leaves mid-way keeps nothing. ``close`` (called by the WSGI server even on a body
+    never iterated: a HEAD, an error) stops the producer and lets the waiters go.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], claim: Claim,
+                 headers: tuple[tuple[str, str], ...], elapsed_ms: float) -> None:
+        self._chunks, self._claim = chunks, claim
+        self._headers, self._elapsed_ms = headers, elapsed_ms
+
+    def __iter__(self) -> Iterator[bytes]:
+        claim = self._claim
+        patience = time.monotonic() + 1 + self._elapsed_ms / 1000
+        kept: list[bytes] | None = []
+        size = 0
+        for chunk in self._chunks:
             if kept is not None:
                 size += len(chunk)
                 if size <= claim.max_bytes:
                     kept.append(chunk)
                 else:
                     kept = None
+                    claim.not_kept()
+            if claim.leads and time.monotonic() > patience:
+                claim.let_go()
             yield chunk
-        whole = True
-    finally:  # a client that leaves closes this generator: stop the producer too
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
-        if not whole:
-            claim.done()
-    if kept is None:
-        claim.not_kept()
-    else:
-        claim.done(Entry(headers, b"".join(kept)), size, elapsed_ms)
+        if kept is not None:
+            claim.done(Entry(self._headers, b"".join(kept)), size, self._elapsed_ms)
+
+    def close(self) -> None:
+        """Stop the producer (a client that leaves) and let the waiters go."""
+        try:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._claim.let_go()
 
 
 #: Functions whose value changes from one evaluation to the next, and federation, whose data

@@ -34,6 +34,9 @@ log = logging.getLogger("k2d3.watchdog")
 WATCH_EVERY_S = 0.05
 #: A thread still busy this long after its request was answered late is stuck.
 STUCK_AFTER_S = 0.25
+#: A request's wait before its work (:meth:`Watchdog.time_left`) ends this long before its
+#: deadline, so that its own thread answers it.
+WAIT_MARGIN_S = 0.2
 
 
 class Restarting(K2D3Error):
@@ -133,7 +136,10 @@ class Watchdog:
             QueryAbandoned: the watchdog answered the request meanwhile.
         """
         watch = self._current()
-        if watch is None:  # not under the middleware (a test): watch this call alone
+        if watch is None:
+            if self._answered_late():  # answered 503 while it waited (a lock, a claim)
+                raise QueryAbandoned(timeout_s)
+            # not under the middleware (a test): watch this call alone
             return self.run(work, timeout_s, answer=lambda _err: None, key=key)
         watch.limit = timeout_s
         watch.deadline = watch.started + timeout_s
@@ -187,6 +193,22 @@ class Watchdog:
 
     def _current(self) -> Watch | None:
         return self._watches.get(threading.get_ident())
+
+    def _answered_late(self) -> bool:
+        with self._lock:
+            return threading.get_ident() in self._late
+
+    def time_left(self, timeout_s: float) -> float:
+        """Seconds the calling thread's request may still wait (for a claim, a lock) before
+        its work, once its limit is ``timeout_s`` from its start (as :meth:`evaluate` sets
+        it): a wait that ends by then leaves the 503 to the request's own thread, so the
+        watchdog never finds it stuck. ``timeout_s`` itself outside a watched request."""
+        watch = self._current()
+        if watch is None:
+            return 0.0 if self._answered_late() else timeout_s
+        watch.limit = timeout_s
+        watch.deadline = watch.started + timeout_s
+        return max(0.0, watch.deadline - time.monotonic() - WAIT_MARGIN_S)
 
     def in_progress(self) -> list[Watch]:
         """The requests being worked on and not answered yet."""

@@ -22,7 +22,7 @@ from server.catalogue import canned
 from server.catalogue import params as canned_params
 from server.errors import BadRequest, NotAcceptable, NotFound
 from server.http import conditional, linked_data, negotiation, openapi
-from server.http.context import answer_cache
+from server.http.context import answer_cache, time_left
 from server.http.context import reader as _reader
 from server.http.context import settings as _settings
 from server.http.context import store as _store
@@ -244,7 +244,8 @@ def _run(query: canned.CannedQuery, subs: dict[Any, Any]) -> QueryResult:
     key = f"canned\x00{version}\x00{query.name}\x00{sorted(map(str, subs.items()))}"
     if cache is None:
         return run_query(store, query.text, limits, substitutions=subs)
-    kept, claim = cache.lookup(key, settings.query_timeout)  # waits while another computes it
+    # waits while another computes it, at most the request's time left
+    kept, claim = cache.lookup(key, time_left(app, request.environ, settings.query_timeout))
     if kept is not None:
         return replace(cast(QueryResult, kept))
     try:

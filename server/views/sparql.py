@@ -15,7 +15,14 @@ from flask import Blueprint, Response, current_app, render_template, request
 from server.errors import BadRequest, NotAcceptable
 from server.http import metrics, openapi, protocol
 from server.http.conditional import not_modified
-from server.http.context import answer_cache, reader, settings, strict_federation, writing
+from server.http.context import (
+    answer_cache,
+    reader,
+    settings,
+    strict_federation,
+    time_left,
+    writing,
+)
 from server.http.headers import QUERY_HASH
 from server.http.negotiation import negotiate
 from server.http.query_answer import (
@@ -91,8 +98,9 @@ def _runner(timeout: float) -> Runner:
 
 def _query(req: protocol.SparqlRequest) -> Response:
     request.environ[QUERY_HASH] = metrics.query_hash(req.text)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     served = Served(settings(), reader(), endpoint_url(), _runner, strict_federation(),
-                    answer_cache())
+                    answer_cache(), lambda timeout: time_left(app, request.environ, timeout))
     found = answer(req, request.headers.get("Accept"), request.headers.get("If-None-Match"),
                    served)
     return Response(found.body, found.status, headers=found.headers)
@@ -105,7 +113,7 @@ def _update(req: protocol.SparqlRequest) -> Response:
     if problem := sparql_text.outline(req.text).problem:
         raise BadRequest(problem)
     timeout = timeout_for(req, s)
-    with writing(wait_s=timeout / 2) as store:
+    with writing(timeout=timeout) as store:
         limits = execute.Limits.of(s, timeout_s=timeout, runner=_runner(timeout),
                                    strict_federation=strict_federation())
         execute.run_update(store, req.text, limits, base_iri=endpoint_url())

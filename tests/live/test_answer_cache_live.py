@@ -41,3 +41,21 @@ def test_a_slow_query_asked_at_once_is_computed_once_and_answered_to_all(server:
     assert timings == {"query": 1, "cache": CLIENTS - 1}
     again = ask(server)   # later, in whichever worker: from the cache
     assert again.headers["Server-Timing"] == "cache;desc=hit" and again.text == answers[0].text
+
+
+def test_a_waiter_with_a_longer_time_limit_is_not_cut_by_the_default_one(
+        built_store: Path, tmp_path: Path) -> None:
+    """The default limit (1 s here) watches a request until its own (``timeout=8``) is known;
+    a client waiting for another's computation must be watched by its own limit, or the
+    watchdog answers it 503 at 1 s and retires the worker."""
+    from endpoint_fixtures import serve
+
+    store = copy_store(built_store, tmp_path / "store")
+    with serve(store, query_timeout="1", max_query_timeout="10") as (url, _proc), \
+            ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(
+            lambda _: requests.get(url + "/sparql", params={"query": SLOW, "timeout": "8"},
+                                   headers={"Accept": "text/csv"}, timeout=60), range(4)))
+    assert [r.status_code for r in answers] == [200] * 4, [r.text for r in answers]
+    log = "".join(p.read_text(errors="replace") for p in tmp_path.glob("server-*.log"))
+    assert " retires: " not in log
