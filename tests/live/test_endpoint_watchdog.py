@@ -176,3 +176,21 @@ def test_a_query_is_quick_by_its_cpu_time_and_bound_by_the_slots_until_then() ->
         assert dog.evaluate(lambda: "now", 30, key=3) == "now"     # the slot is free again
     finally:
         dog.end(watch)
+
+
+def test_a_wait_before_the_work_is_bounded_by_the_requests_own_limit() -> None:
+    """``time_left``: a request that waits (for a claim, the writer lock) is watched by its own
+    limit from then on, and its wait ends before that limit; once answered late, it may not
+    wait (nor run its work) at all."""
+    events = Events()
+    dog = Watchdog(events.expire)
+    watch = dog.begin(1.0, events.answer)   # the default limit, until the request's is known
+    try:
+        left = dog.time_left(5.0)
+        assert watch.limit == 5.0 and 4.5 < left < 5.0
+        time.sleep(0.3)
+        assert dog.time_left(5.0) < left - 0.25
+        assert dog.time_left(0.1) == 0.0    # nothing left: no waiting
+    finally:
+        dog.end(watch)
+    assert dog.time_left(3.0) == 3.0        # not a watched request: all of it
