@@ -77,9 +77,12 @@ class Settings:
     answer_cache_min_ms: float = 20.0
     """Only answers that took the engine at least this many milliseconds are kept
     (``K2D3_ANSWER_CACHE_MIN_MS``)."""
+    answer_cache_disk_bytes: int = 1024 * 1024 * 1024
+    """Bytes of answers the worker processes share in ``answer_cache_dir``, answers too large
+    for memory among them, up to a quarter of this each (``K2D3_ANSWER_CACHE_DISK_BYTES``)."""
     answer_cache_dir: str | None = None
-    """A folder where the worker processes share kept answers (up to ``answer_cache_bytes``
-    more), written and read by this server alone: its files are pickles
+    """A folder where the worker processes share kept answers (up to
+    ``answer_cache_disk_bytes``), written and read by this server alone: its files are pickles
     (``server.http.answer_files``). ``k2d3 serve`` makes a private one when unset
     (``K2D3_ANSWER_CACHE_DIR``)."""
     public_url: str | None = None

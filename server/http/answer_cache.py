@@ -4,16 +4,17 @@ An answer's ETag (``query_answer.etag_for``) already names everything it depends
 store's version, the query text, the protocol dataset, the media type and the time limit. So
 the ETag is the key, and a write (which changes the version) makes every older entry
 unreachable; they leave as newer ones push them out. Only answers that took the engine at
-least ``min_ms`` to compute are kept (a quick one costs less to recompute than the memory),
-only whole answers (not streamed ones, which are large by definition), and the total is
-bounded by bytes, least recently used out first. Each process keeps its own answers in memory;
-under ``k2d3 serve`` its workers also share them through a folder (``server.http.answer_files``).
+least ``min_ms`` to compute are kept (a quick one costs less to recompute than the memory).
+Each process keeps answers of up to a quarter of ``max_bytes`` in memory, least recently used
+out first; under ``k2d3 serve`` its workers also share them through a folder
+(``server.http.answer_files``), which keeps larger ones too (up to a quarter of its own bound)
+and sends those from the file.
 
 A slow answer that many clients ask for at once is computed once: :meth:`AnswerCache.lookup`
 gives the first asker a :class:`Claim` on the key (``server.http.answer_claims``) and makes the
 others wait for it, within their time limit, rather than compute it again or meet the bound on
-heavy queries. A key whose answer was computed and not kept (quick, or too large) is remembered,
-so its askers never wait for one another.
+heavy queries. A key whose answer was computed and not kept (quick, too large, or failed) is
+remembered, so its askers never wait for one another.
 
 With a remote engine as the backend (``server.sparql.backend``) the version also moves with
 the clock, so an entry lives at most ``K2D3_BACKEND_VERSION_SECONDS``.
@@ -24,24 +25,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from server.errors import QueryTimeout
 from server.http.answer_claims import Claims, FileClaims, Held, ThreadClaims
-from server.http.answer_files import AnswerFiles, name_of
+from server.http.answer_files import AnswerFiles, Entry, FileEntry, Spool, name_of
 
 #: Keys remembered as computed and not kept, so that their askers do not wait on a claim.
 UNKEPT_KEYS = 4096
 
-
-@dataclass(frozen=True)
-class Entry:
-    """One answer as it was sent: its headers (without per-response ones) and body."""
-
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
+__all__ = ["AnswerCache", "Claim", "Entry", "FileEntry", "Keeper"]
 
 
 class Claim:
@@ -58,10 +52,9 @@ class Claim:
     def leads(self) -> bool:
         return self._held is not None
 
-    @property
-    def max_bytes(self) -> int:
-        """The largest answer the cache keeps."""
-        return self._cache.max_bytes // 4
+    def keeper(self, headers: tuple[tuple[str, str], ...], elapsed_ms: float) -> Keeper:
+        """What keeps a streamed answer with these headers as it is sent."""
+        return Keeper(self, headers, elapsed_ms)
 
     def not_kept(self) -> None:
         """The answer was too large to keep: later askers compute it without waiting."""
@@ -85,18 +78,80 @@ class Claim:
             held.release()
 
 
-class AnswerCache:
-    """A byte-bounded LRU of answers (an :class:`Entry`, or a canned query's result) by key."""
+class Keeper:
+    """A streamed answer kept as it is sent: in memory while it fits there, then in a file
+    of the shared folder (where there is one), until it is whole (:meth:`finish`) or too
+    large for either (then the claim's waiters go, and later askers do not wait)."""
 
-    def __init__(self, max_bytes: int, min_ms: float, folder: Path | None = None) -> None:
+    def __init__(self, claim: Claim, headers: tuple[tuple[str, str], ...],
+                 elapsed_ms: float) -> None:
+        self._claim, self._headers, self._elapsed_ms = claim, headers, elapsed_ms
+        self._chunks: list[bytes] | None = []
+        self._spool: Spool | None = None
+        self._size = 0
+        self._memory_max = claim._cache.max_bytes // 4
+
+    def add(self, chunk: bytes) -> None:
+        if self._chunks is None and self._spool is None:
+            return
+        self._size += len(chunk)
+        if self._spool is not None:
+            if not self._spool.write(chunk):
+                self._give_up()
+            return
+        assert self._chunks is not None
+        self._chunks.append(chunk)
+        if self._size > self._memory_max:  # to a file, if there is a folder
+            self._spool = self._claim._cache.spool(self._claim.key, self._headers)
+            held, self._chunks = self._chunks, None
+            if self._spool is None or not all(self._spool.write(c) for c in held):
+                self._give_up()
+
+    def finish(self) -> None:
+        """The answer was sent whole: keep it."""
+        if self._spool is not None:
+            spool, self._spool = self._spool, None
+            if self._elapsed_ms >= self._claim._cache.min_ms:
+                spool.commit()
+                self._claim._cache.kept(self._claim.key)
+                self._claim.let_go()
+            else:
+                spool.abort()
+                self._claim.not_kept()
+        elif self._chunks is not None:
+            body, self._chunks = b"".join(self._chunks), None
+            self._claim.done(Entry(self._headers, body), len(body), self._elapsed_ms)
+
+    def abort(self) -> None:
+        """The client left mid-way: keep nothing."""
+        if self._spool is not None:
+            self._spool.abort()
+            self._spool = None
+        self._chunks = None
+        self._claim.let_go()
+
+    def _give_up(self) -> None:
+        if self._spool is not None:
+            self._spool.abort()
+        self._spool = self._chunks = None
+        self._claim.not_kept()
+
+
+class AnswerCache:
+    """A byte-bounded LRU of answers (an :class:`Entry`, or a canned query's result) by key,
+    with a shared folder of up to ``disk_bytes`` (default: ``max_bytes``) when ``folder``."""
+
+    def __init__(self, max_bytes: int, min_ms: float, folder: Path | None = None,
+                 disk_bytes: int | None = None) -> None:
         self.max_bytes, self.min_ms = max_bytes, min_ms
         self._entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._unkept: OrderedDict[str, None] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._files = None
         if folder is not None:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._files = AnswerFiles(folder, max_bytes) if folder is not None else None
+            self._files = AnswerFiles(folder, disk_bytes or max_bytes, max_bytes // 4)
         self._claims: Claims = FileClaims(folder) if folder is not None else ThreadClaims()
         self.hits = 0
         self.misses = 0
@@ -116,7 +171,8 @@ class AnswerCache:
                 self.misses += 1
                 return None
             self.hits += 1
-        self._remember(key, *read)
+        if not isinstance(read[0], FileEntry):  # one too large for memory stays in its file
+            self._remember(key, *read)
         return read[0]
 
     def lookup(self, key: str, wait_s: float) -> tuple[Any, Claim]:
@@ -146,16 +202,29 @@ class AnswerCache:
             self._claims.wait(name, left)
 
     def put(self, key: str, value: Any, size: int, elapsed_ms: float) -> bool:
-        """Keep ``value`` (about ``size`` bytes) if it took at least ``min_ms`` to compute and
-        takes at most a quarter of the cache (see the module docstring); whether it was kept."""
-        if elapsed_ms < self.min_ms or size + len(key) > self.max_bytes // 4:
+        """Keep ``value`` (about ``size`` bytes) if it took at least ``min_ms`` to compute: in
+        memory if it takes at most a quarter of it, in the folder if it fits there (see the
+        module docstring); whether it was kept."""
+        if elapsed_ms < self.min_ms:
             return False
-        self._remember(key, value, size + len(key))
+        in_memory = size + len(key) <= self.max_bytes // 4
+        if in_memory:
+            self._remember(key, value, size + len(key))
+        if self._files is not None and size <= self._files.max_bytes // 4:
+            self._files.write(key, value)
+        elif not in_memory:
+            return False
+        self.kept(key)
+        return True
+
+    def spool(self, key: str, headers: tuple[tuple[str, str], ...]) -> Spool | None:
+        """A file of the shared folder to write ``key``'s answer into (None: no folder)."""
+        return self._files.spool(key, headers) if self._files is not None else None
+
+    def kept(self, key: str) -> None:
+        """``key``'s answer is kept: its askers wait for one another again."""
         with self._lock:
             self._unkept.pop(key, None)
-        if self._files is not None:
-            self._files.write(key, value)
-        return True
 
     def unkept(self, key: str) -> None:
         """Remember that ``key``'s answer was computed and not kept (see :meth:`lookup`)."""

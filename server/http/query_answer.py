@@ -121,7 +121,7 @@ def answer(req: SparqlRequest, accept: str | None, if_none_match: str | None,
         # computes it, at most the request's time left
         if kept is not None:
             return Answer(200, [*kept.headers, ("Server-Timing", "cache;desc=hit")],
-                          [kept.body])
+                          kept.chunks())
     try:
         return _computed(req, accept, served, store, media_type, etag, timeout, claim)
     except BaseException:
@@ -165,37 +165,29 @@ def _kept(chunks: Iterable[bytes], claim: Claim, headers: tuple[tuple[str, str],
 
 
 class _Tee:
-    """A streamed answer passed on and kept while it fits.
+    """A streamed answer passed on and kept as it goes (``answer_cache.Keeper``).
 
-    Its waiters are let go (to compute it themselves) as soon as it is too large to keep, or
-    when the client reads it slowly (longer than the query took, plus a second); a client
-    that leaves mid-way keeps nothing. ``close`` (called by the WSGI server even on a body
-    never iterated: a HEAD, an error) stops the producer and lets the waiters go.
+    Its waiters are let go (to compute it themselves) when it is too large to keep, or when
+    the client reads it slowly (longer than the query took, plus a second); a client that
+    leaves mid-way keeps nothing. ``close`` (called by the WSGI server even on a body never
+    iterated: a HEAD, an error) stops the producer and lets the waiters go.
     """
 
     def __init__(self, chunks: Iterable[bytes], claim: Claim,
                  headers: tuple[tuple[str, str], ...], elapsed_ms: float) -> None:
         self._chunks, self._claim = chunks, claim
-        self._headers, self._elapsed_ms = headers, elapsed_ms
+        self._keeper = claim.keeper(headers, elapsed_ms)
+        self._elapsed_ms = elapsed_ms
 
     def __iter__(self) -> Iterator[bytes]:
-        claim = self._claim
+        claim, keeper = self._claim, self._keeper
         patience = time.monotonic() + 1 + self._elapsed_ms / 1000
-        kept: list[bytes] | None = []
-        size = 0
         for chunk in self._chunks:
-            if kept is not None:
-                size += len(chunk)
-                if size <= claim.max_bytes:
-                    kept.append(chunk)
-                else:
-                    kept = None
-                    claim.not_kept()
+            keeper.add(chunk)
             if claim.leads and time.monotonic() > patience:
                 claim.let_go()
             yield chunk
-        if kept is not None:
-            claim.done(Entry(self._headers, b"".join(kept)), size, self._elapsed_ms)
+        keeper.finish()
 
     def close(self) -> None:
         """Stop the producer (a client that leaves) and let the waiters go."""
@@ -204,7 +196,7 @@ class _Tee:
             if close is not None:
                 close()
         finally:
-            self._claim.let_go()
+            self._keeper.abort()
 
 
 #: Functions whose value changes from one evaluation to the next, and federation, whose data

@@ -211,3 +211,24 @@ def test_with_a_remote_engine_answers_are_not_shared(tmp_path: Path) -> None:
                              answer_cache_dir=str(tmp_path / "answers"))
     cache = create_app(settings).extensions[CACHE_KEY]
     assert cache._files is None   # its versions are per process (server.sparql.backend)
+
+
+def test_an_answer_too_large_for_memory_is_shared_from_disk(built_store: Path,
+                                                            tmp_path: Path) -> None:
+    """Memory keeps answers of up to a quarter of 64 KB here; the 3,000-row answer (about
+    300 KB, streamed) goes to the shared folder as it is sent, and is answered from its file,
+    also to a second process (a second app over the same folder)."""
+    from conftest import copy_store
+
+    store = copy_store(built_store, tmp_path / "store")
+    settings = load_settings(env={}, store=store, answer_cache_min_ms=0,
+                             answer_cache_bytes=65536, answer_cache_dir=str(tmp_path / "a"))
+    first, second = create_app(settings).test_client(), create_app(settings).test_client()
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?p ?s ?o LIMIT 3000"
+    computed = first.get("/sparql", query_string={"query": query}, headers=JSON)
+    body = computed.get_data()
+    assert len(body) > 65536 and "cache" not in computed.headers["Server-Timing"]
+    assert list((tmp_path / "a").glob("*.answer"))
+    for client in (first, second):
+        again = client.get("/sparql", query_string={"query": query}, headers=JSON)
+        assert again.headers["Server-Timing"] == "cache;desc=hit" and again.get_data() == body
