@@ -35,7 +35,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     shared = settings.answer_cache_dir if not settings.backend else None
     app.extensions[CACHE_KEY] = (AnswerCache(
         settings.answer_cache_bytes, settings.answer_cache_min_ms,
-        Path(shared) if shared else None, settings.answer_cache_disk_bytes)
+        Path(shared) if shared else None, settings.answer_cache_disk_bytes,
+        max_waiters=max(1, settings.threads // 2))
         if settings.answer_cache_bytes > 0 else None)
     for name in BLUEPRINTS:
         app.register_blueprint(import_module(f".views.{name}", __name__).bp)

@@ -13,8 +13,11 @@ and sends those from the file.
 A slow answer that many clients ask for at once is computed once: :meth:`AnswerCache.lookup`
 gives the first asker a :class:`Claim` on the key (``server.http.answer_claims``) and makes the
 others wait for it, within their time limit, rather than compute it again or meet the bound on
-heavy queries. A key whose answer was computed and not kept (quick, too large, or failed) is
-remembered, so its askers never wait for one another.
+heavy queries. At most ``max_waiters`` threads of a process wait so (half its threads, by
+default): more are answered 503 with ``Retry-After`` at once, as the bound on heavy queries
+answers, so that a flood of one slow query leaves threads for the other requests. A key whose
+answer was computed and not kept (quick, too large, or failed) is remembered, so its askers
+never wait for one another.
 
 With a remote engine as the backend (``server.sparql.backend``) the version also moves with
 the clock, so an entry lives at most ``K2D3_BACKEND_VERSION_SECONDS``.
@@ -28,14 +31,25 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from server.errors import QueryTimeout
+from server.errors import K2D3Error, QueryTimeout
 from server.http.answer_claims import Claims, FileClaims, Held, ThreadClaims
 from server.http.answer_files import AnswerFiles, Entry, FileEntry, Spool, name_of
 
 #: Keys remembered as computed and not kept, so that their askers do not wait on a claim.
 UNKEPT_KEYS = 4096
 
-__all__ = ["AnswerCache", "Claim", "Entry", "FileEntry", "Keeper"]
+__all__ = ["AnswerBusy", "AnswerCache", "Claim", "Entry", "FileEntry", "Keeper"]
+
+
+class AnswerBusy(K2D3Error):
+    """As many requests as a process lets wait for answers being computed already wait."""
+
+    status, title = 503, "Service Unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("this answer is being computed for other clients, and enough of "
+                         "them are waiting for it here: ask again in a few seconds",
+                         headers={"Retry-After": "2"})
 
 
 class Claim:
@@ -142,8 +156,9 @@ class AnswerCache:
     with a shared folder of up to ``disk_bytes`` (default: ``max_bytes``) when ``folder``."""
 
     def __init__(self, max_bytes: int, min_ms: float, folder: Path | None = None,
-                 disk_bytes: int | None = None) -> None:
-        self.max_bytes, self.min_ms = max_bytes, min_ms
+                 disk_bytes: int | None = None, max_waiters: int = 4) -> None:
+        self.max_bytes, self.min_ms, self.max_waiters = max_bytes, min_ms, max_waiters
+        self._waiting = 0
         self._entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._unkept: OrderedDict[str, None] = OrderedDict()
         self._bytes = 0
@@ -185,21 +200,38 @@ class AnswerCache:
         """
         deadline = time.monotonic() + wait_s
         name = name_of(key)
-        while True:
-            if (value := self.get(key)) is not None:
-                return value, Claim(self, key, None)
-            if self._is_unkept(key):
-                return None, Claim(self, key, None)
-            held = self._claims.try_claim(name)
-            if held is not None:
-                if (value := self.get(key)) is not None:  # kept just before the claim
-                    held.release()
+        waiting = False
+        try:
+            while True:
+                if (value := self.get(key)) is not None:
                     return value, Claim(self, key, None)
-                return None, Claim(self, key, held)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise QueryTimeout(wait_s)
-            self._claims.wait(name, left)
+                if self._is_unkept(key):
+                    return None, Claim(self, key, None)
+                held = self._claims.try_claim(name)
+                if held is not None:
+                    if (value := self.get(key)) is not None:  # kept just before the claim
+                        held.release()
+                        return value, Claim(self, key, None)
+                    return None, Claim(self, key, held)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise QueryTimeout(wait_s)
+                if not waiting:
+                    self._start_waiting()
+                    waiting = True
+                self._claims.wait(name, left)
+        finally:
+            if waiting:
+                with self._lock:
+                    self._waiting -= 1
+
+    def _start_waiting(self) -> None:
+        """Count one more waiting thread, or refuse it when ``max_waiters`` already wait:
+        threads kept for other requests (the quick ones) must not all be waiting."""
+        with self._lock:
+            if self._waiting >= self.max_waiters:
+                raise AnswerBusy()
+            self._waiting += 1
 
     def put(self, key: str, value: Any, size: int, elapsed_ms: float) -> bool:
         """Keep ``value`` (about ``size`` bytes) if it took at least ``min_ms`` to compute: in

@@ -12,6 +12,7 @@ from flask import Flask
 
 from server import create_app
 from server.config import load_settings
+from server.errors import QueryTimeout
 from server.http.answer_cache import AnswerCache, Entry
 from server.http.context import CACHE_KEY
 from server.sparql.results import QueryResult
@@ -165,8 +166,6 @@ def test_when_the_computation_fails_the_waiters_go_at_once(caches: list[AnswerCa
 
 
 def test_a_waiter_gives_up_at_its_time_limit(caches: list[AnswerCache]) -> None:
-    from server.errors import QueryTimeout
-
     held = caches[0].lookup("k", 1)[1]
     assert held.leads
     started = time.monotonic()
@@ -232,3 +231,30 @@ def test_an_answer_too_large_for_memory_is_shared_from_disk(built_store: Path,
     for client in (first, second):
         again = client.get("/sparql", query_string={"query": query}, headers=JSON)
         assert again.headers["Server-Timing"] == "cache;desc=hit" and again.get_data() == body
+
+
+def test_past_max_waiters_an_asker_is_told_to_come_back_at_once() -> None:
+    import threading
+
+    from server.http.answer_cache import AnswerBusy
+
+    cache = AnswerCache(10_000, min_ms=5, max_waiters=2)
+    held = cache.lookup("k", 1)[1]
+    outcomes: list[str] = []
+
+    def wait() -> None:
+        try:
+            cache.lookup("k", 0.5)
+            outcomes.append("got it")
+        except AnswerBusy:
+            outcomes.append("busy")
+        except QueryTimeout:
+            outcomes.append("waited its time")
+
+    threads = [threading.Thread(target=wait) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    held.done()
+    assert sorted(outcomes) == ["busy", "waited its time", "waited its time"]
