@@ -105,7 +105,17 @@ def latency_table(rows: list[list[dict[str, Any]]]) -> list[str]:
         verdict = ("met" if met else "missed") if floors and len(floors) == len(lat) else "–"
         out.append(f"| {first['query']} | {'yes' if first['rewritten'] else ''} | {rows_text} | "
                    + " | ".join(cells) + f" | {verdict} |")
+    if not any("floor" in r["latency"] for rounds in rows for r in rounds):
+        out = [_without(line, (3, 8, 10)) for line in out]  # run with --no-floor
     return out
+
+
+def _without(line: str, columns: tuple[int, ...]) -> str:
+    """A table row without the cells at these 0-based ``columns``."""
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    kept = [c for i, c in enumerate(cells) if i not in columns]
+    return "|" + "|".join(kept) + "|" if line.startswith("|---") else \
+        "| " + " | ".join(kept) + " |"
 
 
 def most(cell: dict[str, Any], connections: str) -> float:
