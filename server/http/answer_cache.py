@@ -68,7 +68,7 @@ class Claim:
 
     def keeper(self, headers: tuple[tuple[str, str], ...], elapsed_ms: float) -> Keeper:
         """What keeps a streamed answer with these headers as it is sent."""
-        return Keeper(self, headers, elapsed_ms)
+        return Keeper(self._cache, self, headers, elapsed_ms)
 
     def not_kept(self) -> None:
         """The answer was too large to keep: later askers compute it without waiting."""
@@ -97,13 +97,14 @@ class Keeper:
     of the shared folder (where there is one), until it is whole (:meth:`finish`) or too
     large for either (then the claim's waiters go, and later askers do not wait)."""
 
-    def __init__(self, claim: Claim, headers: tuple[tuple[str, str], ...],
+    def __init__(self, cache: AnswerCache, claim: Claim, headers: tuple[tuple[str, str], ...],
                  elapsed_ms: float) -> None:
-        self._claim, self._headers, self._elapsed_ms = claim, headers, elapsed_ms
+        self._cache, self._claim = cache, claim
+        self._headers, self._elapsed_ms = headers, elapsed_ms
         self._chunks: list[bytes] | None = []
         self._spool: Spool | None = None
         self._size = 0
-        self._memory_max = claim._cache.max_bytes // 4
+        self._memory_max = cache.max_bytes // 4
 
     def add(self, chunk: bytes) -> None:
         if self._chunks is None and self._spool is None:
@@ -116,7 +117,7 @@ class Keeper:
         assert self._chunks is not None
         self._chunks.append(chunk)
         if self._size > self._memory_max:  # to a file, if there is a folder
-            self._spool = self._claim._cache.spool(self._claim.key, self._headers)
+            self._spool = self._cache.spool(self._claim.key, self._headers)
             held, self._chunks = self._chunks, None
             if self._spool is None or not all(self._spool.write(c) for c in held):
                 self._give_up()
@@ -125,9 +126,9 @@ class Keeper:
         """The answer was sent whole: keep it."""
         if self._spool is not None:
             spool, self._spool = self._spool, None
-            if self._elapsed_ms >= self._claim._cache.min_ms:
+            if self._elapsed_ms >= self._cache.min_ms:
                 spool.commit()
-                self._claim._cache.kept(self._claim.key)
+                self._cache.kept(self._claim.key)
                 self._claim.let_go()
             else:
                 spool.abort()
