@@ -14,8 +14,9 @@ A slow answer that many clients ask for at once is computed once: :meth:`AnswerC
 gives the first asker a :class:`Claim` on the key (``server.http.answer_claims``) and makes the
 others wait for it, within their time limit, rather than compute it again or meet the bound on
 heavy queries. At most ``max_waiters`` threads of a process wait so (half its threads, by
-default): more are answered 503 with ``Retry-After`` at once, as the bound on heavy queries
-answers, so that a flood of one slow query leaves threads for the other requests. A key whose
+default): more compute the answer themselves, under that bound, which refuses a heavy one at
+once; so a flood of one slow query leaves threads for the other requests, and a burst of a
+quick one (not yet known as quick in a new worker) is answered. A key whose
 answer was computed and not kept (quick, too large, or failed) is remembered, so its askers
 never wait for one another.
 
@@ -31,25 +32,14 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from server.errors import K2D3Error, QueryTimeout
+from server.errors import QueryTimeout
 from server.http.answer_claims import Claims, FileClaims, Held, ThreadClaims
 from server.http.answer_files import AnswerFiles, Entry, FileEntry, Spool, name_of
 
 #: Keys remembered as computed and not kept, so that their askers do not wait on a claim.
 UNKEPT_KEYS = 4096
 
-__all__ = ["AnswerBusy", "AnswerCache", "Claim", "Entry", "FileEntry", "Keeper"]
-
-
-class AnswerBusy(K2D3Error):
-    """As many requests as a process lets wait for answers being computed already wait."""
-
-    status, title = 503, "Service Unavailable"
-
-    def __init__(self) -> None:
-        super().__init__("this answer is being computed for other clients, and enough of "
-                         "them are waiting for it here: ask again in a few seconds",
-                         headers={"Retry-After": "2"})
+__all__ = ["AnswerCache", "Claim", "Entry", "FileEntry", "Keeper"]
 
 
 class Claim:
@@ -218,7 +208,8 @@ class AnswerCache:
                 if left <= 0:
                     raise QueryTimeout(wait_s)
                 if not waiting:
-                    self._start_waiting()
+                    if not self._start_waiting():  # enough wait: compute it, under the
+                        return None, Claim(self, key, None)  # bound on heavy queries
                     waiting = True
                 self._claims.wait(name, left)
         finally:
@@ -226,13 +217,14 @@ class AnswerCache:
                 with self._lock:
                     self._waiting -= 1
 
-    def _start_waiting(self) -> None:
-        """Count one more waiting thread, or refuse it when ``max_waiters`` already wait:
-        threads kept for other requests (the quick ones) must not all be waiting."""
+    def _start_waiting(self) -> bool:
+        """Count one more waiting thread; False when ``max_waiters`` already wait (threads
+        kept for other requests must not all be waiting)."""
         with self._lock:
             if self._waiting >= self.max_waiters:
-                raise AnswerBusy()
+                return False
             self._waiting += 1
+            return True
 
     def put(self, key: str, value: Any, size: int, elapsed_ms: float) -> bool:
         """Keep ``value`` (about ``size`` bytes) if it took at least ``min_ms`` to compute: in
