@@ -86,11 +86,14 @@ def _seconds(work: Callable[[str], object], text: str, runs: int = 3) -> float:
 @pytest.mark.parametrize("unit", ["a", "a.", "'\\", '"""\\', "<a", "1.", "# c\n"],
                          ids=["letters", "names", "quote", "long", "iri", "numbers", "comments"])
 def test_highlighting_takes_time_linear_in_the_text(unit: str) -> None:
-    """From 10^4 to 10^6 characters, ten times the text takes at most ~15 times as long."""
-    times = {size: _seconds(highlight, unit * (size // len(unit)), 3 if size < 10**6 else 1)
+    """From 10^4 to 10^6 characters, ten times the text takes at most ~20 times as long (a
+    quadratic highlighter takes 100 times as long)."""
+    times = {size: _seconds(highlight, unit * (size // len(unit)), 5 if size < 10**6 else 1)
              for size in (10_000, 100_000, 1_000_000)}
     for small, large in ((10_000, 100_000), (100_000, 1_000_000)):
-        assert times[large] <= 15 * times[small] + 0.005, (repr(unit), times)
+        # 20x and 10 ms of slack: under CI's load a thread's own CPU time still varies (CI once
+        # measured 15.6x for IRIs that take 10-12x run alone)
+        assert times[large] <= 20 * times[small] + 0.01, (repr(unit), times)
 
 
 @pytest.mark.parametrize(("work", "unit"), [
@@ -99,5 +102,5 @@ def test_highlighting_takes_time_linear_in_the_text(unit: str) -> None:
     (lambda text: canned.query_kind("SELECT * {}" + text), "'\\"),
 ], ids=["blank-lines", "spaces", "kind-quote"])
 def test_time_grows_linearly(work: Callable[[str], object], unit: str) -> None:
-    small, large = (_seconds(work, unit * (size // len(unit))) for size in (10_000, 100_000))
-    assert large <= 15 * small + 0.005, (small, large)
+    small, large = (_seconds(work, unit * (size // len(unit)), 5) for size in (10_000, 100_000))
+    assert large <= 20 * small + 0.01, (small, large)
