@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""How much memory ``k2d3 serve`` takes, query by query, on a store with a large load.
+
+Issue 15 asks for 10M triples served with the server's RSS under 2 GB. ``scale.py`` gives the
+peak of a whole run; this script says which request takes it:
+
+1. ``k2d3 build --store ROOT``, then ``k2d3 load FILE --store ROOT`` of the synthetic graph of
+   ``generate_graph.py`` at ``--size`` (in graphs of its own), unless ``--store`` names a
+   store already loaded.
+2. ``k2d3 serve`` over it, with its defaults and ``--env NAME=VALUE`` on top (a setting to
+   try: ``MALLOC_ARENA_MAX=2``, ``K2D3_MAX_ROWS=1000000000``...).
+3. For each query (``scale_queries``: the generic ones, then every canned query), one at a
+   time: the peak RSS of gunicorn's processes is reset (``5`` into ``/proc/PID/clear_refs``),
+   the query is asked once (its first answer: computed, not from the cache), and while it
+   runs the processes' RSS is sampled every 20 ms. Per query: seconds, status, answer bytes,
+   the highest sum of the processes' RSS seen (``peak_sum``: what the machine gave the server
+   at once), the sum of their ``VmHWM`` after (an upper bound: peaks of different processes at
+   different moments), and the sum of their RSS after the answer (``after``: what stays).
+
+JSON lines to stderr, all of them to ``--json``; ``--report`` prints the Markdown table.
+
+    nice -n 5 python benchmarks/serve_memory.py --size 10m [--data-dir DIR] [--store ROOT]
+        [--env MALLOC_ARENA_MAX=2] [--only NAME,...] [--json OUT.json]
+    python benchmarks/serve_memory.py --report OUT.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import scale_queries  # noqa: E402
+from generate_graph import size as parse_size  # noqa: E402
+from load_scale import data_file, measured_child  # noqa: E402
+from virtuoso import free_port, proc_status  # noqa: E402
+from virtuoso_http import request_of  # noqa: E402
+
+K2D3 = Path(sys.executable).with_name("k2d3")
+MIB = 1024
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and its descendants (gunicorn's master, workers and their children)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        with contextlib.suppress(OSError):
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+    return out
+
+
+def reset_peaks(pids: list[int]) -> None:
+    """``VmHWM`` := ``VmRSS`` for each process (Linux's ``clear_refs`` 5; needs the owner)."""
+    for p in pids:
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{p}/clear_refs").write_text("5")
+
+
+class Sampler:
+    """The highest sum of the family's ``VmRSS`` while running, sampled every 20 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_kib = pid, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            now = sum(proc_status(p, "VmRSS") for p in family(self.pid))
+            self.peak_kib = max(self.peak_kib, now)
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextlib.contextmanager
+def serving(root: Path, logs: Path, env: dict[str, str]
+            ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    port = free_port()
+    with open(logs / "k2d3-serve.log", "wb") as log:
+        proc = subprocess.Popen([str(K2D3), "serve", "--store", str(root), "--port", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
+        try:
+            for _ in range(480):
+                with contextlib.suppress(OSError):
+                    http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/")
+                    break
+                time.sleep(0.5)
+            time.sleep(2)  # the workers are up, not only the first
+            yield port, proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=120)
+
+
+def measure(port: int, proc: subprocess.Popen[bytes], query: scale_queries.Query,
+            timeout: float) -> dict[str, Any]:
+    pids = family(proc.pid)
+    reset_peaks(pids)
+    method, path, body, headers = request_of(f"http://127.0.0.1:{port}/sparql", query.kind,
+                                             query.text)
+    headers["Accept"] = query.accept
+    status, size, error = 0, 0, ""
+    with Sampler(proc.pid) as sampler:
+        started = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            while chunk := response.read(1 << 20):
+                size += len(chunk)
+            status = response.status
+        except OSError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        seconds = time.perf_counter() - started
+    pids = family(proc.pid)
+    return {"query": query.name, "status": status, "error": error, "bytes": size,
+            "seconds": round(seconds, 3), "peak_sum_mib": round(sampler.peak_kib / MIB),
+            "hwm_sum_mib": round(sum(proc_status(p, "VmHWM") for p in pids) / MIB),
+            "after_mib": round(sum(proc_status(p, "VmRSS") for p in pids) / MIB),
+            "processes": len(pids)}
+
+
+def emit(record: dict[str, Any], log: list[dict[str, Any]]) -> None:
+    log.append(record)
+    print(json.dumps(record), file=sys.stderr, flush=True)
+
+
+def report(records: list[dict[str, Any]]) -> str:
+    lines = ["| query | status | seconds | answer | peak RSS, all processes at once | "
+             "sum of peaks | RSS after |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in records:
+        if "query" not in r:
+            continue
+        status = r["status"] or r["error"][:40]
+        lines.append(f"| {r['query']} | {status} | {r['seconds']:,.1f} | "
+                     f"{r['bytes'] / 1e6:,.1f} MB | {r['peak_sum_mib']:,} MiB | "
+                     f"{r['hwm_sum_mib']:,} MiB | {r['after_mib']:,} MiB |")
+    worst = max((r for r in records if "query" in r), key=lambda r: r["peak_sum_mib"])
+    lines.append("")
+    lines.append(f"Highest: {worst['peak_sum_mib']:,} MiB ({worst['query']}).")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=parse_size, default=parse_size("10m"))
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/k2d3-load-data"))
+    parser.add_argument("--store", type=Path, help="a store already built and loaded")
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
+    parser.add_argument("--only", default="", type=lambda s: set(filter(None, s.split(","))))
+    parser.add_argument("--timeout", type=float, default=900, help="client seconds per query")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--report", type=Path, help="print the table of a --json file")
+    args = parser.parse_args(argv)
+    if args.report:
+        records = [json.loads(line) for line in args.report.read_text().splitlines()]
+        print(report(records))
+        return 0
+    env = dict(item.split("=", 1) for item in args.env)
+    log: list[dict[str, Any]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="k2d3-serve-memory-"))
+    try:
+        root = args.store
+        if root is None:
+            root = tmp / "store"
+            built = measured_child([str(K2D3), "build", "--store", str(root)])
+            loaded = measured_child([str(K2D3), "load", str(data_file(args.data_dir, args.size)),
+                                     "--store", str(root)])
+            emit({"step": "load", "size": args.size, "rc": loaded["rc"],
+                  "seconds": round(loaded["seconds"], 1), "build_rc": built["rc"]}, log)
+        emit({"step": "start", "size": args.size, "env": env,
+              "load": os.getloadavg()[0]}, log)
+        with serving(root, tmp, env) as (port, proc):
+            emit({"step": "idle", "rss_mib": round(sum(
+                proc_status(p, "VmRSS") for p in family(proc.pid)) / MIB)}, log)
+            for query in scale_queries.catalogue(args.only).values():
+                emit(measure(port, proc, query, args.timeout), log)
+    finally:
+        if args.json:
+            args.json.write_text("".join(json.dumps(r) + "\n" for r in log))
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
