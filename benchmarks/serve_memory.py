@@ -20,7 +20,7 @@ peak of a whole run; this script says which request takes it:
 JSON lines to stderr, all of them to ``--json``; ``--report`` prints the Markdown table.
 
     nice -n 5 python benchmarks/serve_memory.py --size 10m [--data-dir DIR] [--store ROOT]
-        [--env MALLOC_ARENA_MAX=2] [--only NAME,...] [--json OUT.json]
+        [--env MALLOC_ARENA_MAX=2] [--only NAME,...] [--keep DIR] [--json OUT.json]
     python benchmarks/serve_memory.py --report OUT.json
 """
 
@@ -122,21 +122,28 @@ def measure(port: int, proc: subprocess.Popen[bytes], query: scale_queries.Query
     method, path, body, headers = request_of(f"http://127.0.0.1:{port}/sparql", query.kind,
                                              query.text)
     headers["Accept"] = query.accept
-    status, size, error = 0, 0, ""
+    status, size, error, text = 0, 0, "", b""
     with Sampler(proc.pid) as sampler:
-        started = time.perf_counter()
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            while chunk := response.read(1 << 20):
-                size += len(chunk)
-            status = response.status
-        except OSError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        seconds = time.perf_counter() - started
+        for _attempt in range(5):  # a worker replaced after the query before: sent again
+            started, size = time.perf_counter(), 0
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                text = response.read(1 << 10)
+                size = len(text)
+                while chunk := response.read(1 << 20):
+                    size += len(chunk)
+                status = response.status
+            except OSError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            seconds = time.perf_counter() - started
+            if not (status == 503 and b"restarting" in text):
+                break
+            time.sleep(1)
     pids = family(proc.pid)
-    return {"query": query.name, "status": status, "error": error, "bytes": size,
+    why = text.decode("utf-8", "replace")[:120] if status >= 400 else ""
+    return {"query": query.name, "status": status, "error": error or why, "bytes": size,
             "seconds": round(seconds, 3), "peak_sum_mib": round(sampler.peak_kib / MIB),
             "hwm_sum_mib": round(sum(proc_status(p, "VmHWM") for p in pids) / MIB),
             "after_mib": round(sum(proc_status(p, "VmRSS") for p in pids) / MIB),
@@ -154,7 +161,7 @@ def report(records: list[dict[str, Any]]) -> str:
     for r in records:
         if "query" not in r:
             continue
-        status = r["status"] or r["error"][:40]
+        status = f"{r['status']} {r['error'][:60]}".strip() if r["status"] else r["error"][:60]
         lines.append(f"| {r['query']} | {status} | {r['seconds']:,.1f} | "
                      f"{r['bytes'] / 1e6:,.1f} MB | {r['peak_sum_mib']:,} MiB | "
                      f"{r['hwm_sum_mib']:,} MiB | {r['after_mib']:,} MiB |")
@@ -172,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
     parser.add_argument("--only", default="", type=lambda s: set(filter(None, s.split(","))))
     parser.add_argument("--timeout", type=float, default=900, help="client seconds per query")
+    parser.add_argument("--keep", type=Path, help="move the loaded store there at the end")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--report", type=Path, help="print the table of a --json file")
     args = parser.parse_args(argv)
@@ -201,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.json:
             args.json.write_text("".join(json.dumps(r) + "\n" for r in log))
+            if (tmp / "k2d3-serve.log").exists():  # beside it: what the server said
+                shutil.copy(tmp / "k2d3-serve.log", args.json.with_suffix(".serve.log"))
+        if args.keep and args.store is None and (tmp / "store").exists():
+            shutil.move(tmp / "store", args.keep)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -59,6 +59,11 @@ class Settings:
     """WSGI worker processes for ``k2d3 serve`` (``K2D3_WORKERS``)."""
     threads: int = 8
     """Threads per worker (``K2D3_THREADS``)."""
+    worker_memory_mib: int = 768
+    """Memory (RSS, MiB) a worker process may use; past it, the queries it is evaluating are
+    answered 503 and the process is replaced (``server.sparql.watchdog``). The server then
+    stays under about ``workers`` times this, plus its master process; 0 turns the bound off
+    (``K2D3_WORKER_MEMORY_MIB``)."""
     keepalive_inline_ms: float = 0.0
     """Answer a keep-alive client's next request in the same thread when it arrives within this
     many milliseconds; 0 hands the connection back to the poller after every response

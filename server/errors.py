@@ -116,6 +116,20 @@ class QueryTimeout(K2D3Error):
         self.seconds = seconds
 
 
+class MemoryLimit(K2D3Error):
+    """A query made its server process use more memory than it may (503, as a timeout): the
+    process is replaced, so the memory is given back."""
+
+    status, title = 503, "Service Unavailable"
+
+    def __init__(self, limit_mib: int) -> None:
+        super().__init__(
+            f"the query needed more memory than a server process may use ({limit_mib} MiB, "
+            "K2D3_WORKER_MEMORY_MIB): ask for less (a LIMIT, a more selective pattern, no "
+            "ORDER BY or GROUP BY over everything), or run it on a server with a higher limit")
+        self.limit_mib = limit_mib
+
+
 class QueryAbandoned(QueryTimeout):
     """The watchdog has already answered this timed-out request on its socket (``serve``)."""
 

@@ -31,6 +31,7 @@ from server.http.headers import (
     CORS_HEADERS,
     COUNTED,
     CSP,
+    OVER_MEMORY,
     PREFLIGHT_HEADERS,
     QUERY_HASH,
     ROUTE,
@@ -112,7 +113,8 @@ def observe(app: Flask, environ: dict[str, Any], status: int, seconds: float) ->
     route = environ.get(ROUTE) or (rule.rule if rule is not None else "unmatched")
     method = environ.get("REQUEST_METHOD", "GET")
     metrics.for_app(app).observe(route, method, status, seconds,
-                                 timed_out=TIMED_OUT in environ)
+                                 timed_out=TIMED_OUT in environ,
+                                 over_memory=OVER_MEMORY in environ)
     path = request.path if request is not None else get_path_info(environ)
     metrics.log_access(method, route, path, status, seconds, environ.get(QUERY_HASH))
 

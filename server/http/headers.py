@@ -32,6 +32,7 @@ STARTED = "k2d3.started"
 QUERY_HASH = "k2d3.query_hash"
 #: Set when the query ran past its deadline.
 TIMED_OUT = "k2d3.timed_out"
+OVER_MEMORY = "k2d3.over_memory"
 #: Set when the watchdog has answered (and counted) the request itself.
 ANSWERED = "k2d3.answered"
 #: The route label of a request answered without Flask (``server.http.fast_get``).

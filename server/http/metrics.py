@@ -18,6 +18,8 @@ Exported (``route`` is the Flask rule, or the endpoint's path, or ``unmatched``)
 - ``k2d3_http_requests_total{route,method,status}``: requests answered;
 - ``k2d3_http_errors_total{route,status}``: of those, statuses >= 400;
 - ``k2d3_query_timeouts_total{route}``: queries stopped at their time limit;
+- ``k2d3_query_memory_stops_total{route}``: queries stopped because their process passed its
+  memory limit (``K2D3_WORKER_MEMORY_MIB``; the process is then replaced);
 - ``k2d3_http_request_duration_seconds{route}``: a histogram of the time to the response's
   first byte (buckets ``BUCKETS``, plus ``_sum`` and ``_count``);
 - ``k2d3_worker_processes``: worker processes serving (1 without gunicorn).
@@ -116,6 +118,9 @@ class Metrics:
                               ["route", "status"], registry=registry)
         self.timeouts = Counter("k2d3_query_timeouts", "Queries stopped at their time limit, "
                                 "by route.", ["route"], registry=registry)
+        self.memory_stops = Counter("k2d3_query_memory_stops", "Queries stopped because their "
+                                    "process passed its memory limit, by route.", ["route"],
+                                    registry=registry)
         self.durations = Histogram("k2d3_http_request_duration_seconds", "Time to the "
                                    "response's first byte.", ["route"], buckets=BUCKETS,
                                    registry=registry)
@@ -124,7 +129,7 @@ class Metrics:
         self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float,
-                timed_out: bool = False) -> None:
+                timed_out: bool = False, over_memory: bool = False) -> None:
         """Count one finished request."""
         key = (route, method, status)
         children = self._children.get(key)
@@ -139,6 +144,8 @@ class Metrics:
             errors.inc()
         if timed_out:
             self.timeouts.labels(route).inc()
+        if over_memory:
+            self.memory_stops.labels(route).inc()
         durations.observe(seconds)
 
     def exposition(self) -> tuple[bytes, str]:

@@ -20,10 +20,10 @@ from functools import partial
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from server.errors import K2D3Error, QueryTimeout
+from server.errors import K2D3Error, MemoryLimit, QueryTimeout
 from server.http.context import SETTINGS_KEY, WATCHDOG_KEY
 from server.http.envelope import observe
-from server.http.headers import ANSWERED, COUNTED, STARTED, TIMED_OUT
+from server.http.headers import ANSWERED, COUNTED, OVER_MEMORY, STARTED, TIMED_OUT
 from server.http.problems import raw_error_response, send_and_close
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ def answer_late(app: Flask, environ: dict[str, Any], err: K2D3Error) -> None:
     environ[ANSWERED] = True
     if isinstance(err, QueryTimeout):
         environ[TIMED_OUT] = True
+    elif isinstance(err, MemoryLimit):
+        environ[OVER_MEMORY] = True
     send_and_close(environ["gunicorn.socket"],
                    raw_error_response(environ.get("HTTP_ACCEPT"), err, head=method == "HEAD"))
     if COUNTED not in environ:  # the request's own thread may have counted it meanwhile

@@ -22,6 +22,11 @@ slots for heavy queries (``server.sparql.admission``), so further unknown querie
 503 while quick ones are answered. Updates holding the writer lock are not rationed in time.
 A worker starts in about 0.3 s here (``create_app`` 0.15 s and its first query).
 
+Memory the same way: a worker whose RSS passes ``settings.worker_memory_mib`` (a query
+materialising a join, a sort or a group over millions of rows) has its requests answered by
+the watchdog and is replaced at once (:func:`replace_now`), not rationed: the machine's memory
+is at stake, and an evaluation gives its memory back only when its process ends.
+
 With federation off, each worker cuts itself off the network when it starts
 (``server.sparql.sandbox``): a ``SERVICE`` or ``LOAD`` the text check missed then fails instead of
 fetching.
@@ -68,6 +73,9 @@ log = logging.getLogger("k2d3.serve")
 RETIRE_GRACE_S = 3.0
 #: Retirements across the server are at least this many seconds apart (unless urgent).
 RETIRE_EVERY_S = 5.0
+#: A worker over its memory exits this soon (its answers are written; its evaluations only
+#: end with it, and keep taking memory meanwhile).
+MEMORY_EXIT_S = 0.5
 #: Stack size of request threads (virtual memory; pages are only used when touched).
 THREAD_STACK_BYTES = 64 * 1024 * 1024
 
@@ -118,6 +126,19 @@ def retire(worker: Any, urgent: bool = False) -> bool:
     return True
 
 
+def replace_now(worker: Any) -> None:
+    """End this worker within ``MEMORY_EXIT_S``, whatever the board says: it uses more memory
+    than it may (the watchdog has answered what it held; the arbiter starts another)."""
+    worker.k2d3_retiring = True
+    metrics.flush_access_log()
+    timer = threading.Timer(MEMORY_EXIT_S, getattr(worker, "exit_now", _exit_now))
+    timer.daemon = True
+    timer.start()
+    if hasattr(worker, "leave_board"):
+        worker.leave_board()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _exit_now() -> None:
     """End a stock gthread worker that lingers while retiring (``K2D3Worker.exit_now`` also
     answers what it holds)."""
@@ -156,7 +177,9 @@ def _post_worker_init(worker: Any) -> None:
     app.extensions[SANDBOXED_KEY] = getattr(worker, "k2d3_sandboxed", False)
     slots = Slots(settings.heavy_queries) if settings.heavy_queries > 0 else None  # 0: off
     dog = Watchdog(lambda urgent: retire(worker, urgent), slots, worker.app.quick,
-                   on_answered=getattr(worker, "forget", None))
+                   on_answered=getattr(worker, "forget", None),
+                   memory_limit_kib=settings.worker_memory_mib * 1024,
+                   on_memory=lambda: replace_now(worker))
     app.extensions[WATCHDOG_KEY] = worker.k2d3_watchdog = dog
     worker.k2d3_flush = metrics.flush_access_log
 

@@ -15,17 +15,24 @@ pyoxigraph evaluation, which only ends with its process): the watchdog then asks
 tick, for the worker to retire (``on_stuck``, see ``server.serving.serve.retire``), which frees the
 core; a thread that finishes by itself needs nothing. Each registration and clearing is a
 dictionary update under a lock, in the request's own thread: no thread handoff per request.
+
+The watchdog also keeps the process's memory: every tick it reads the process's RSS
+(``/proc/self/statm``, microseconds), and past ``memory_limit_kib`` it answers at once every
+request in progress, the queries being evaluated ``503`` :class:`~server.errors.MemoryLimit`
+and the others ``503`` :class:`Restarting`, and has the process replaced (``on_memory``): an
+evaluation cannot be stopped, and the only way to give its memory back is to end the process.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from server.errors import K2D3Error, QueryAbandoned, QueryTimeout
+from server.errors import K2D3Error, MemoryLimit, QueryAbandoned, QueryTimeout
 from server.sparql.admission import QUICK_S, QuickTable, Slots
 
 log = logging.getLogger("k2d3.watchdog")
@@ -37,6 +44,18 @@ STUCK_AFTER_S = 0.25
 #: A request's wait before its work (:meth:`Watchdog.time_left`) ends this long before its
 #: deadline, so that its own thread answers it.
 WAIT_MARGIN_S = 0.2
+
+
+_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def own_rss_kib() -> int:
+    """This process's resident memory in KiB (``/proc/self/statm``; 0 where there is none)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_KIB
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 class Restarting(K2D3Error):
@@ -52,8 +71,8 @@ class Restarting(K2D3Error):
 class Watch:
     """One request in progress: its limit and how to answer it from another thread."""
 
-    __slots__ = ("answer", "answered_at", "clock", "cpu", "deadline", "key", "limit", "since",
-                 "slot", "sock", "started", "writes")
+    __slots__ = ("answer", "answered_at", "clock", "cpu", "deadline", "evaluating", "key",
+                 "limit", "since", "slot", "sock", "started", "writes")
 
     def __init__(self, limit: float, answer: Callable[[K2D3Error], None],
                  sock: Any = None) -> None:
@@ -72,6 +91,8 @@ class Watch:
         self.cpu = 0.0
         self.slot = False
         self.writes = False
+        self.evaluating = False
+        """A query is being evaluated for this request (:meth:`Watchdog.evaluate`)."""
 
 
 class Watchdog:
@@ -81,14 +102,21 @@ class Watchdog:
     it returns True (the worker retires); ``urgent`` when one of them holds the writer lock.
     ``slots`` bounds heavy client queries; ``quick`` remembers which are quick.
     ``on_answered(sock)`` is told of each request answered late (the worker stops counting
-    its connection).
+    its connection). Past ``memory_limit_kib`` of ``rss_kib()`` (0: no limit), every request
+    is answered and ``on_memory()`` is called once (the process is replaced).
     """
 
     def __init__(self, on_stuck: Callable[[bool], bool], slots: Slots | None = None,
                  quick: QuickTable | None = None,
-                 on_answered: Callable[[Any], None] | None = None) -> None:
+                 on_answered: Callable[[Any], None] | None = None, *,
+                 memory_limit_kib: int = 0, on_memory: Callable[[], None] | None = None,
+                 rss_kib: Callable[[], int] = own_rss_kib) -> None:
         self._on_stuck = on_stuck
         self._on_answered = on_answered
+        self.memory_limit_kib = memory_limit_kib
+        self._on_memory = on_memory
+        self._rss_kib = rss_kib
+        self.over_memory = False
         self.slots = slots or Slots(1 << 30)
         self.quick = quick if quick is not None else QuickTable(1024)
         self._lock = threading.Lock()
@@ -151,9 +179,11 @@ class Watchdog:
         watch.cpu = time.thread_time()
         watch.clock = self._clock()
         watch.key = key
+        watch.evaluating = True
         try:
             value = work()
         finally:
+            watch.evaluating = False
             watch.key = None
             if watch.slot:
                 watch.slot = False
@@ -227,6 +257,10 @@ class Watchdog:
         while True:
             time.sleep(WATCH_EVERY_S)
             now = time.monotonic()
+            if self.memory_limit_kib and not self.over_memory:
+                used = self._rss_kib()
+                if used > self.memory_limit_kib:
+                    self._out_of_memory(now, used)
             with self._lock:
                 overdue = [k for k, w in self._watches.items() if w.deadline <= now]
                 late = [self._watches.pop(k) for k in overdue]
@@ -247,6 +281,29 @@ class Watchdog:
                     self.quick.discard(query)
             if stuck and not self.retiring:
                 self.retiring = self._on_stuck(any(w.writes for w in stuck))
+
+
+    def _out_of_memory(self, now: float, used_kib: int) -> None:
+        """Answer every request in progress at once and have the process replaced."""
+        self.over_memory = self.retiring = True
+        with self._lock:
+            taken = list(self._watches.items())
+            self._watches.clear()
+            for key, watch in taken:
+                watch.answered_at = now
+                self._late[key] = watch  # its thread's work is abandoned, as when late
+        watches = [watch for _key, watch in taken]
+        log.warning("worker %s uses %d MiB, over its %d MiB (K2D3_WORKER_MEMORY_MIB): "
+                    "%d request(s) answered 503, the process is replaced", os.getpid(),
+                    used_kib // 1024, self.memory_limit_kib // 1024, len(watches))
+        limit = MemoryLimit(self.memory_limit_kib // 1024)
+        _answer([w for w in watches if w.evaluating], limit)
+        _answer([w for w in watches if not w.evaluating], Restarting())
+        if self._on_answered is not None:
+            for watch in watches:
+                self._on_answered(watch.sock)
+        if self._on_memory is not None:
+            self._on_memory()
 
 
 def _cpu_since(watch: Watch) -> float:

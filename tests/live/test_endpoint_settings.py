@@ -188,3 +188,62 @@ def test_a_runaway_update_times_out_and_frees_the_writer_lock(tmp_path: Path) ->
         ask = requests.get(url + "/sparql", params={"query": "ASK { GRAPH <http://e/never> "
                                                              "{ ?s ?p ?o } }"})
         assert ask.json()["boolean"] is False, "the timed-out update did not commit"
+
+
+#: A sort of 13^6 (4.8 million) rows of 18 terms: pyoxigraph holds them all, gigabytes.
+HUNGRY = ("SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o . ?p ?q ?r } "
+          "ORDER BY ?c ?f ?i ?l ?o ?r")
+
+
+def _family_rss_mib(pid: int) -> int:
+    pids = [pid, *map(int, subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
+                                          capture_output=True, text=True,
+                                          check=False).stdout.split())]
+    total = 0
+    for p in pids:
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total // 1024
+
+
+def test_a_query_past_the_memory_limit_is_answered_and_its_process_replaced(
+        tmp_path: Path) -> None:
+    """K2D3_WORKER_MEMORY_MIB: the query is answered 503 saying why, the server's memory stays
+    near the limit (without it this query takes gigabytes), the worker is replaced and the
+    server keeps answering; the stop is counted."""
+    with serve(fresh_store(tmp_path), worker_memory_mib="300") as (url, proc):
+        peak = [0]
+        stop = threading.Event()
+
+        def watch_memory() -> None:
+            while not stop.is_set():
+                peak[0] = max(peak[0], _family_rss_mib(proc.pid))
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=watch_memory)
+        sampler.start()
+        try:
+            started = time.monotonic()
+            resp = requests.get(url + "/sparql", params={"query": HUNGRY}, timeout=60)
+            elapsed = time.monotonic() - started
+        finally:
+            time.sleep(1.0)                   # the worker's exit, half a second later
+            stop.set()
+            sampler.join()
+        assert resp.status_code == 503, resp.text[:300]
+        assert "needed more memory than a server process may use (300 MiB" in resp.text
+        assert "Retry-After" not in resp.headers   # the same query would fail again
+        assert elapsed < 10
+        # one worker at the limit (+ what it takes in a 50 ms tick and its last half second),
+        # the other worker and the arbiter at rest
+        assert peak[0] < 300 + 250 + 150, peak
+        for _ in range(50):
+            ask = requests.get(url + "/sparql", params={"query": "ASK {}"}, timeout=10)
+            if ask.status_code == 200:
+                break
+            time.sleep(0.1)
+        assert ask.status_code == 200
+        found = samples(requests.get(url + "/metrics").text)
+        assert value(found, "k2d3_query_memory_stops_total", route="/sparql") == 1

@@ -194,3 +194,64 @@ def test_a_wait_before_the_work_is_bounded_by_the_requests_own_limit() -> None:
     finally:
         dog.end(watch)
     assert dog.time_left(3.0) == 3.0        # not a watched request: all of it
+
+
+def test_past_its_memory_the_process_answers_everything_and_is_replaced() -> None:
+    """The query being evaluated gets the memory 503, a request not evaluating anything gets
+    "restarting" (it may be sent again), the process is replaced once, and the evaluation's
+    thread, when it ends, finds its request answered."""
+    from server.errors import MemoryLimit
+    from server.sparql.watchdog import Restarting
+
+    rss = [100 * 1024]
+    replaced: list[str] = []
+    answers: dict[str, K2D3Error] = {}
+    dog = Watchdog(lambda _urgent: True, memory_limit_kib=200 * 1024,
+                   on_memory=lambda: replaced.append(threading.current_thread().name),
+                   rss_kib=lambda: rss[0])
+    evaluating, waiting = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def query() -> None:
+        watch = dog.begin(30, lambda err: answers.__setitem__("query", err))
+        try:
+            def work() -> str:
+                evaluating.set()
+                while "query" not in answers:      # a large evaluation, until answered
+                    time.sleep(0.01)
+                return "rows"
+            outcome.append(dog.evaluate(work, 30))
+        except QueryAbandoned as exc:
+            outcome.append(exc)
+        dog.end(watch)
+
+    def other() -> None:
+        watch = dog.begin(30, lambda err: answers.__setitem__("other", err))
+        waiting.set()
+        while "other" not in answers:
+            time.sleep(0.01)
+        dog.end(watch)
+
+    threads = [threading.Thread(target=query), threading.Thread(target=other)]
+    for thread in threads:
+        thread.start()
+    assert evaluating.wait(5) and waiting.wait(5)
+    time.sleep(0.2)
+    assert answers == {} and replaced == []           # under the limit: nothing happens
+    rss[0] = 201 * 1024
+    for thread in threads:
+        thread.join(5)
+    assert isinstance(answers["query"], MemoryLimit)
+    assert "200 MiB" in str(answers["query"]) and answers["query"].status == 503
+    assert isinstance(answers["other"], Restarting)
+    assert len(outcome) == 1 and isinstance(outcome[0], QueryAbandoned)
+    time.sleep(0.2)
+    assert replaced == ["k2d3-watchdog"]              # once, though still over the limit
+    assert dog.in_progress() == []
+
+
+def test_without_a_memory_limit_the_memory_is_not_read() -> None:
+    read: list[int] = []
+    dog = Watchdog(lambda _urgent: True, rss_kib=lambda: read.append(1) or 1 << 40)
+    assert dog.run(lambda: time.sleep(0.2) or "done", 5, answer=lambda _err: None) == "done"
+    assert read == []
