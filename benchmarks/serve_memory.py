@@ -155,15 +155,20 @@ def emit(record: dict[str, Any], log: list[dict[str, Any]]) -> None:
     print(json.dumps(record), file=sys.stderr, flush=True)
 
 
+def _size(n: int) -> str:
+    return f"{n:,} B" if n < 10_000 else f"{n / 1e3:,.0f} kB" if n < 10**6 else f"{n / 1e6:,.1f} MB"
+
+
 def report(records: list[dict[str, Any]]) -> str:
     lines = ["| query | status | seconds | answer | peak RSS, all processes at once | "
              "sum of peaks | RSS after |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in records:
         if "query" not in r:
             continue
-        status = f"{r['status']} {r['error'][:60]}".strip() if r["status"] else r["error"][:60]
+        why = r["error"].split(": ", 1)[-1].split(" (")[0].strip()[:50]
+        status = f"{r['status']} {why}".strip() if r["status"] else why
         lines.append(f"| {r['query']} | {status} | {r['seconds']:,.1f} | "
-                     f"{r['bytes'] / 1e6:,.1f} MB | {r['peak_sum_mib']:,} MiB | "
+                     f"{_size(r['bytes'])} | {r['peak_sum_mib']:,} MiB | "
                      f"{r['hwm_sum_mib']:,} MiB | {r['after_mib']:,} MiB |")
     worst = max((r for r in records if "query" in r), key=lambda r: r["peak_sum_mib"])
     lines.append("")
