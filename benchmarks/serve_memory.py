@@ -16,11 +16,14 @@ peak of a whole run; this script says which request takes it:
    the highest sum of the processes' RSS seen (``peak_sum``: what the machine gave the server
    at once), the sum of their ``VmHWM`` after (an upper bound: peaks of different processes at
    different moments), and the sum of their RSS after the answer (``after``: what stays).
+   With ``--together``, the queries are sent all at once instead, one client each, and
+   measured as one.
 
 JSON lines to stderr, all of them to ``--json``; ``--report`` prints the Markdown table.
 
     nice -n 5 python benchmarks/serve_memory.py --size 10m [--data-dir DIR] [--store ROOT]
-        [--env MALLOC_ARENA_MAX=2] [--only NAME,...] [--keep DIR] [--json OUT.json]
+        [--env MALLOC_ARENA_MAX=2] [--only NAME,...] [--together] [--keep DIR]
+        [--json OUT.json]
     python benchmarks/serve_memory.py --report OUT.json
 """
 
@@ -150,6 +153,45 @@ def measure(port: int, proc: subprocess.Popen[bytes], query: scale_queries.Query
             "processes": len(pids)}
 
 
+def measure_together(port: int, proc: subprocess.Popen[bytes],
+                     queries: list[scale_queries.Query], timeout: float) -> dict[str, Any]:
+    """All of ``queries`` at once, one client each: the server's memory under that load."""
+    reset_peaks(family(proc.pid))
+    results: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with Sampler(proc.pid) as sampler:
+        threads = [threading.Thread(target=lambda q=q: results.append(
+            _ask(port, q, timeout))) for q in queries]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    pids = family(proc.pid)
+    statuses = sorted(f"{r['query'].split(':')[-1]} {r['status']}" for r in results)
+    return {"query": "together: " + ", ".join(statuses), "status": 0, "error": "",
+            "bytes": sum(r["bytes"] for r in results),
+            "seconds": round(time.perf_counter() - started, 3),
+            "peak_sum_mib": round(sampler.peak_kib / MIB),
+            "hwm_sum_mib": round(sum(proc_status(p, "VmHWM") for p in pids) / MIB),
+            "after_mib": round(sum(proc_status(p, "VmRSS") for p in pids) / MIB),
+            "processes": len(pids)}
+
+
+def _ask(port: int, query: scale_queries.Query, timeout: float) -> dict[str, Any]:
+    method, path, body, headers = request_of(f"http://127.0.0.1:{port}/sparql", query.kind,
+                                             query.text)
+    headers["Accept"] = query.accept
+    size, status = 0, 0
+    with contextlib.suppress(OSError):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        while chunk := response.read(1 << 20):
+            size += len(chunk)
+        status = response.status
+    return {"query": query.name, "status": status, "bytes": size}
+
+
 def emit(record: dict[str, Any], log: list[dict[str, Any]]) -> None:
     log.append(record)
     print(json.dumps(record), file=sys.stderr, flush=True)
@@ -184,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
     parser.add_argument("--only", default="", type=lambda s: set(filter(None, s.split(","))))
     parser.add_argument("--timeout", type=float, default=900, help="client seconds per query")
+    parser.add_argument("--together", action="store_true",
+                        help="send the queries all at once, one client each")
     parser.add_argument("--keep", type=Path, help="move the loaded store there at the end")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--report", type=Path, help="print the table of a --json file")
@@ -209,8 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         with serving(root, tmp, env) as (port, proc):
             emit({"step": "idle", "rss_mib": round(sum(
                 proc_status(p, "VmRSS") for p in family(proc.pid)) / MIB)}, log)
-            for query in scale_queries.catalogue(args.only).values():
-                emit(measure(port, proc, query, args.timeout), log)
+            chosen = list(scale_queries.catalogue(args.only).values())
+            if args.together:
+                emit(measure_together(port, proc, chosen, args.timeout), log)
+            else:
+                for query in chosen:
+                    emit(measure(port, proc, query, args.timeout), log)
     finally:
         if args.json:
             args.json.write_text("".join(json.dumps(r) + "\n" for r in log))

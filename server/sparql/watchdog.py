@@ -17,7 +17,8 @@ core; a thread that finishes by itself needs nothing. Each registration and clea
 dictionary update under a lock, in the request's own thread: no thread handoff per request.
 
 The watchdog also keeps the process's memory: every tick it reads the process's RSS
-(``/proc/self/statm``, microseconds), and past ``memory_limit_kib`` it answers at once every
+(``/proc/self/statm``, microseconds), and past ``memory_limit_kib``, once the heap has given
+back what ended evaluations freed (``malloc_trim``), it answers at once every
 request in progress, the queries being evaluated ``503`` :class:`~server.errors.MemoryLimit`
 and the others ``503`` :class:`Restarting`, and has the process replaced (``on_memory``): an
 evaluation cannot be stopped, and the only way to give its memory back is to end the process.
@@ -25,6 +26,8 @@ evaluation cannot be stopped, and the only way to give its memory back is to end
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 import threading
@@ -56,6 +59,13 @@ def own_rss_kib() -> int:
             return int(statm.read().split()[1]) * _PAGE_KIB
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def give_back_freed_memory() -> None:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``), so that memory
+    an ended evaluation freed no longer counts as the process's; nothing where there is none."""
+    with contextlib.suppress(AttributeError, OSError):  # AttributeError: not glibc
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 class Restarting(K2D3Error):
@@ -110,12 +120,14 @@ class Watchdog:
                  quick: QuickTable | None = None,
                  on_answered: Callable[[Any], None] | None = None, *,
                  memory_limit_kib: int = 0, on_memory: Callable[[], None] | None = None,
-                 rss_kib: Callable[[], int] = own_rss_kib) -> None:
+                 rss_kib: Callable[[], int] = own_rss_kib,
+                 trim: Callable[[], None] = give_back_freed_memory) -> None:
         self._on_stuck = on_stuck
         self._on_answered = on_answered
         self.memory_limit_kib = memory_limit_kib
         self._on_memory = on_memory
         self._rss_kib = rss_kib
+        self._trim = trim
         self.over_memory = False
         self.slots = slots or Slots(1 << 30)
         self.quick = quick if quick is not None else QuickTable(1024)
@@ -259,6 +271,9 @@ class Watchdog:
             now = time.monotonic()
             if self.memory_limit_kib and not self.over_memory:
                 used = self._rss_kib()
+                if used > self.memory_limit_kib:
+                    self._trim()  # freed memory kept by the heap is not the queries' doing
+                    used = self._rss_kib()
                 if used > self.memory_limit_kib:
                     self._out_of_memory(now, used)
             with self._lock:

@@ -208,7 +208,7 @@ def test_past_its_memory_the_process_answers_everything_and_is_replaced() -> Non
     answers: dict[str, K2D3Error] = {}
     dog = Watchdog(lambda _urgent: True, memory_limit_kib=200 * 1024,
                    on_memory=lambda: replaced.append(threading.current_thread().name),
-                   rss_kib=lambda: rss[0])
+                   rss_kib=lambda: rss[0], trim=lambda: None)
     evaluating, waiting = threading.Event(), threading.Event()
     outcome: list[object] = []
 
@@ -255,3 +255,19 @@ def test_without_a_memory_limit_the_memory_is_not_read() -> None:
     dog = Watchdog(lambda _urgent: True, rss_kib=lambda: read.append(1) or 1 << 40)
     assert dog.run(lambda: time.sleep(0.2) or "done", 5, answer=lambda _err: None) == "done"
     assert read == []
+
+
+def test_memory_the_heap_gives_back_is_not_held_against_the_queries() -> None:
+    """Over the limit only until the heap's free pages are returned: nothing is stopped."""
+    rss = [300 * 1024]
+    trims: list[int] = []
+
+    def trim() -> None:
+        trims.append(1)
+        rss[0] = 150 * 1024
+
+    replaced: list[int] = []
+    dog = Watchdog(lambda _urgent: True, memory_limit_kib=200 * 1024,
+                   on_memory=lambda: replaced.append(1), rss_kib=lambda: rss[0], trim=trim)
+    assert dog.run(lambda: time.sleep(0.3) or "rows", 5, answer=lambda _err: None) == "rows"
+    assert trims == [1] and replaced == []
