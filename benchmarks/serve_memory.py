@@ -40,7 +40,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +49,8 @@ sys.path.insert(0, str(HERE))
 import scale_queries  # noqa: E402
 from generate_graph import size as parse_size  # noqa: E402
 from load_scale import data_file, measured_child  # noqa: E402
-from virtuoso import free_port, proc_status  # noqa: E402
-from virtuoso_http import request_of  # noqa: E402
+from virtuoso import proc_status  # noqa: E402
+from virtuoso_http import k2d3_serve, request_of  # noqa: E402
 
 K2D3 = Path(sys.executable).with_name("k2d3")
 MIB = 1024
@@ -96,26 +95,6 @@ class Sampler:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-@contextlib.contextmanager
-def serving(root: Path, logs: Path, env: dict[str, str]
-            ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = free_port()
-    with open(logs / "k2d3-serve.log", "wb") as log:
-        proc = subprocess.Popen([str(K2D3), "serve", "--store", str(root), "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
-        try:
-            for _ in range(480):
-                with contextlib.suppress(OSError):
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/")
-                    break
-                time.sleep(0.5)
-            time.sleep(2)  # the workers are up, not only the first
-            yield port, proc
-        finally:
-            proc.terminate()
-            proc.wait(timeout=120)
 
 
 def measure(port: int, proc: subprocess.Popen[bytes], query: scale_queries.Query,
@@ -250,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                   "seconds": round(loaded["seconds"], 1), "build_rc": built["rc"]}, log)
         emit({"step": "start", "size": args.size, "env": env,
               "load": os.getloadavg()[0]}, log)
-        with serving(root, tmp, env) as (port, proc):
+        with k2d3_serve(root, tmp, env) as (url, proc):
+            port = int(url.split(":")[2].split("/")[0])
+            time.sleep(2)  # every worker up, not only the first
             emit({"step": "idle", "rss_mib": round(sum(
                 proc_status(p, "VmRSS") for p in family(proc.pid)) / MIB)}, log)
             chosen = list(scale_queries.catalogue(args.only).values())

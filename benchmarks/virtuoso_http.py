@@ -159,13 +159,16 @@ def family_hwm_kib(pid: int) -> int:
 
 
 @contextmanager
-def k2d3_serve(store: Path, logs: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``k2d3 serve`` over ``store`` on a free port (this worktree's), stopped after."""
+def k2d3_serve(store: Path, logs: Path, env: dict[str, str] | None = None
+               ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``k2d3 serve`` over ``store`` on a free port (this worktree's), with ``env`` on top of
+    this process's environment, stopped after; its output in ``logs/k2d3-serve.log``."""
     port = free_port()
     k2d3 = Path(sys.executable).with_name("k2d3")
     log = open(logs / "k2d3-serve.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([str(k2d3), "serve", "--store", str(store), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}/sparql"
     try:
         for _ in range(240):

@@ -26,8 +26,6 @@ evaluation cannot be stopped, and the only way to give its memory back is to end
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 import os
 import threading
@@ -37,6 +35,7 @@ from typing import Any
 
 from server.errors import K2D3Error, MemoryLimit, QueryAbandoned, QueryTimeout
 from server.sparql.admission import QUICK_S, QuickTable, Slots
+from server.sparql.memory import give_back_freed_memory, own_rss_kib
 
 log = logging.getLogger("k2d3.watchdog")
 
@@ -47,25 +46,6 @@ STUCK_AFTER_S = 0.25
 #: A request's wait before its work (:meth:`Watchdog.time_left`) ends this long before its
 #: deadline, so that its own thread answers it.
 WAIT_MARGIN_S = 0.2
-
-
-_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def own_rss_kib() -> int:
-    """This process's resident memory in KiB (``/proc/self/statm``; 0 where there is none)."""
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE_KIB
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def give_back_freed_memory() -> None:
-    """Return the C heap's free pages to the system (glibc's ``malloc_trim``), so that memory
-    an ended evaluation freed no longer counts as the process's; nothing where there is none."""
-    with contextlib.suppress(AttributeError, OSError):  # AttributeError: not glibc
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 class Restarting(K2D3Error):
