@@ -277,7 +277,6 @@ class Watchdog:
             if stuck and not self.retiring:
                 self.retiring = self._on_stuck(any(w.writes for w in stuck))
 
-
     def _out_of_memory(self, now: float, used_kib: int) -> None:
         """Answer every request in progress at once and have the process replaced."""
         self.over_memory = self.retiring = True

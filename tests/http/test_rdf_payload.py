@@ -130,14 +130,16 @@ def test_the_pre_scan_takes_time_linear_in_the_body(unit: bytes, fmt: RdfFormat)
     def seconds(size: int) -> float:
         data = b'<!DOCTYPE x [<!ENTITY a "b">]>' + unit * (size // len(unit))
         best = float("inf")
-        for _ in range(3):
+        for _ in range(5):
             started = time.thread_time()
             with contextlib.suppress(K2D3Error):
                 rdf_payload.check(data, fmt, LIMIT)
             best = min(best, time.thread_time() - started)
         return best
     small, large = seconds(100_000), seconds(1_000_000)
-    assert large <= 15 * small + 0.01, (small, large)
+    # 20x, as the other linearity tests (a quadratic scan takes 100x): CI measured 17.8x here
+    # for RDF/XML, 6.8 ms against 121 ms
+    assert large <= 20 * small + 0.01, (small, large)
 
 
 # --- against a real server: refused at once, nothing written, the server still answers ---
