@@ -32,6 +32,7 @@ STARTED = "k2d3.started"
 QUERY_HASH = "k2d3.query_hash"
 #: Set when the query ran past its deadline.
 TIMED_OUT = "k2d3.timed_out"
+#: Set when the query was stopped by its process's memory limit.
 OVER_MEMORY = "k2d3.over_memory"
 #: Set when the watchdog has answered (and counted) the request itself.
 ANSWERED = "k2d3.answered"

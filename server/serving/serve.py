@@ -114,24 +114,22 @@ def retire(worker: Any, urgent: bool = False) -> bool:
     if board is not None and slot is not None and not board.may_retire(
             slot, workers, RETIRE_EVERY_S, urgent=urgent):
         return False
-    worker.k2d3_retiring = True
     log.warning("worker %s retires: a request is stuck past its deadline", os.getpid())
-    metrics.flush_access_log()  # the metrics are written as they change
-    timer = threading.Timer(RETIRE_GRACE_S + 2.0, getattr(worker, "exit_now", _exit_now))
-    timer.daemon = True
-    timer.start()
-    if hasattr(worker, "leave_board"):
-        worker.leave_board()
-    os.kill(os.getpid(), signal.SIGTERM)
+    _leave(worker, RETIRE_GRACE_S + 2.0)
     return True
 
 
 def replace_now(worker: Any) -> None:
     """End this worker within ``MEMORY_EXIT_S``, whatever the board says: it uses more memory
     than it may (the watchdog has answered what it held; the arbiter starts another)."""
+    _leave(worker, MEMORY_EXIT_S)
+
+
+def _leave(worker: Any, exit_after_s: float) -> None:
+    """Stop accepting now (graceful SIGTERM, off the board) and exit within ``exit_after_s``."""
     worker.k2d3_retiring = True
-    metrics.flush_access_log()
-    timer = threading.Timer(MEMORY_EXIT_S, getattr(worker, "exit_now", _exit_now))
+    metrics.flush_access_log()  # the metrics are written as they change
+    timer = threading.Timer(exit_after_s, getattr(worker, "exit_now", _exit_now))
     timer.daemon = True
     timer.start()
     if hasattr(worker, "leave_board"):
