@@ -88,7 +88,12 @@ def multiprocess(directory: Path) -> None:
     ``PROMETHEUS_MULTIPROC_DIR``; ``k2d3 serve`` has imported it long before it makes the
     folder, so the choice is made again here, as the library's own tests do. Metrics made
     before this call keep counting in memory only.
+
+    The folder is made again if it has gone (a cleaner of the temporary folder may remove it
+    while the server runs): without it no worker could start, and the counts of the workers
+    before are lost with it anyway.
     """
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.environ[MULTIPROC_ENV] = str(directory)
     if not getattr(values.ValueClass, "_multiprocess", False):
         values.ValueClass = values.MultiProcessValue()

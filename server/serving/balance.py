@@ -16,7 +16,8 @@ writer, and a stale read only costs one uneven accept.
 
 The board also gates retirements (:meth:`Board.may_retire`, see ``server.serving.serve.retire``):
 one worker at a time, and not more often than every so many seconds across the server, so that
-repeated runaway queries cannot keep every worker restarting.
+repeated runaway queries cannot keep every worker restarting. And it counts the workers that
+failed to start since one last did (:meth:`Board.boot_failed`, see ``server.serving.boot``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class Board:
         self._last_retirement = ctypes.c_double.from_buffer(self._retired)
         self._last_retirement.value = -1e9
         self._retire_lock = multiprocessing.get_context("fork").Lock()
+        # [workers that failed to start since one last joined, whether any ever joined]
+        self._boots_memory = mmap.mmap(-1, 2 * ctypes.sizeof(ctypes.c_int64))
+        self._boots = (ctypes.c_int64 * 2).from_buffer(self._boots_memory)
 
     def free_slot(self, taken: set[int]) -> int | None:
         """The lowest slot number not in ``taken`` (the arbiter's choice for a new worker)."""
@@ -64,6 +68,19 @@ class Board:
         """A worker, once ready to accept, enters its pid and starts with no connections."""
         self._cells[2 * slot + 1] = 0
         self._cells[2 * slot] = pid
+        self._boots[0] = 0
+        self._boots[1] = 1
+
+    def boot_failed(self) -> int:
+        """A worker could not start: how many have failed in a row (this one included)."""
+        with self._retire_lock:
+            self._boots[0] += 1
+            return int(self._boots[0])
+
+    @property
+    def ever_joined(self) -> bool:
+        """Whether any worker has started and joined since the server began."""
+        return bool(self._boots[1])
 
     def leave(self, slot: int) -> None:
         """The worker in ``slot`` stops taking clients (it is stopping, or has exited)."""

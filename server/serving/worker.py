@@ -39,6 +39,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from server.errors import K2D3Error
 from server.http.problems import raw_error_response
+from server.serving import boot
 from server.serving.balance import Board, should_wait
 from server.serving.framing import Framing
 from server.serving.front import (
@@ -334,7 +335,16 @@ class K2D3Worker(ThreadWorker):
             conn.k2d3_abandoned = True
             self.nr_conns -= 1
 
-    # -- stopping ---------------------------------------------------------------------------
+    # -- starting and stopping --------------------------------------------------------------
+
+    def init_process(self) -> None:
+        try:
+            super().init_process()  # starts, then serves until it stops
+        except Exception as exc:
+            if not self.booted and self._board is not None:
+                boot.failed_to_start(self._board, self.k2d3_slot, exc,
+                                     lambda: bool(self.alive))  # exits, or:
+            raise  # gunicorn stops the server (see server.serving.boot)
 
     def run(self) -> None:
         if self._board is not None and self.k2d3_slot is not None:

@@ -1,0 +1,71 @@
+"""A worker that cannot start must not stop a server that is serving.
+
+gunicorn stops the whole server (the arbiter exits, "Worker failed to boot") when a worker
+process raises before it is ready: right for a server being started with a wrong setting,
+wrong for a server that has been answering for hours and loses one of its processes to a
+passing failure (measured here: with its metrics folder removed by a cleaner of ``/tmp``,
+the next retirement took the server down while the other worker was answering).
+
+So once a worker has started, a new one that fails logs why and exits with an ordinary
+status after a pause that doubles with each failure in a row (:func:`retry_delay`): the
+arbiter forks another, and the workers still in service keep answering meanwhile. The server
+stops, as gunicorn would, only when none has ever started (a wrong setting says so at once),
+or when none is in service and ``TRIES_WITH_NONE_SERVING`` tries in a row have failed (a
+supervisor should then restart the whole server).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+
+from server.serving.balance import Board
+
+log = logging.getLogger("k2d3.serve")
+
+#: The first pause before a failed worker exits; each failure in a row doubles it.
+BACKOFF_S = 0.5
+#: The longest pause.
+BACKOFF_MAX_S = 30.0
+#: Failures in a row after which the server stops if no worker is in service.
+TRIES_WITH_NONE_SERVING = 5
+#: The exit status of a worker that failed and may be tried again: anything but gunicorn's
+#: 3 (``WORKER_BOOT_ERROR``) and 4 (``APP_LOAD_ERROR``), which stop the server.
+TRY_AGAIN_EXIT = 1
+
+
+def retry_delay(failures: int, ever_served: bool, serving: int) -> float | None:
+    """Seconds a worker that failed to start waits before exiting to be replaced, or None
+    when the server should stop instead.
+
+    ``failures``: failures in a row, this one included; ``ever_served``: whether a worker has
+    started since the server began; ``serving``: the other workers in service.
+    """
+    if not ever_served or (serving == 0 and failures >= TRIES_WITH_NONE_SERVING):
+        return None
+    return float(min(BACKOFF_S * 2 ** (failures - 1), BACKOFF_MAX_S))
+
+
+def failed_to_start(board: Board, slot: int | None, error: BaseException,
+                    wanted: Callable[[], bool] = lambda: True) -> None:
+    """In a worker whose start raised ``error``: exit to be tried again (after the pause, cut
+    short once ``wanted()`` is false: the server is stopping), or return, and the caller
+    re-raises so that gunicorn stops the server."""
+    failures = board.boot_failed()
+    serving = board.live(but=slot)
+    delay = retry_delay(failures, board.ever_joined, serving)
+    if delay is None:
+        return
+    log.error("worker %s could not start (%s: %s; %d failure(s) in a row); %d other worker(s) "
+              "keep serving; another is tried in %.1f s", os.getpid(), type(error).__name__,
+              error, failures, serving, delay, exc_info=error)
+    until = time.monotonic() + delay
+    while wanted() and time.monotonic() < until:
+        time.sleep(0.05)
+    sys.exit(TRY_AGAIN_EXIT)
+
+
+__all__ = ["TRY_AGAIN_EXIT", "failed_to_start", "retry_delay"]
