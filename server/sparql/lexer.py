@@ -14,7 +14,10 @@ read twice:
   scanned cannot close one either (it is escaped, so a scan from it takes the same path to the
   same end), and is not tried again (:func:`_string`);
 - an IRI cannot contain ``<``, so no two IRI attempts read the same character;
-- whitespace and comments are matched together with the token after them.
+- whitespace and comments are matched together with the token after them, a comment and the
+  whitespace after it in one step (``\\s*+(?:#...\\s*+)*+``; as one alternation of the two,
+  10 MB of ``#`` lines, read four times, took 1.6-2.2 s of CPU alone, and took 0.74-0.82 s
+  this way; every shape is about a third faster: 10 MB of ``a.`` 0.36 to 0.23 s, 2026-12-08).
 
 The tokens are exactly those of the former expression: ``tests/sparql/test_sparql_lexer.py``
 compares
@@ -47,7 +50,7 @@ _IRI = r"""<[^<>"{}|^`\\\x00-\x20]*+>"""
 #: :func:`_string`. A run of name characters that no ``:`` follows is a ``name`` (a word), a
 #: single character (``one``), or else a ``run`` that :data:`_PIECE` splits.
 _TERMINALS = r"""
-    (?:\s++|\#[^\n\r]*+)*+
+    \s*+(?:\#[^\n\r]*+\s*+)*+
     (?:
         (?P<quote>['"])
       | (?P<iri>IRI)
