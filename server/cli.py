@@ -128,7 +128,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server.build.pipeline import BuildError, build, is_stale
+    from server.build.apart import build_apart
+    from server.build.pipeline import is_stale
     from server.serving import serve
 
     settings = _settings(args).with_overrides(backend=args.backend,
@@ -140,10 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _port_taken(args)
     if not settings.backend and is_stale(settings):
         print(f"building the store at {settings.store} ...", file=sys.stderr)
-        try:
-            build(settings)
-        except BuildError as exc:
-            print(f"k2d3 serve: {exc}", file=sys.stderr)
+        if not build_apart(settings):  # never in this process: it forks the workers
             return 1
     try:
         serve.run(settings, host=args.host, port=args.port, debug=args.debug)

@@ -184,3 +184,18 @@ serve.run(load_settings(), "127.0.0.1", {port})
     assert time.monotonic() - started < 20
     assert "Worker failed to boot" in done.stderr, done.stderr
     assert "could not start" not in done.stderr
+
+
+def test_workers_exit_cleanly_after_the_server_built_its_store(tmp_path: Path) -> None:
+    """``k2d3 serve`` on a machine without a store builds it first (the README's `make serve`).
+    The build's RocksDB threads must not be inherited by the workers: a worker that inherited
+    them died of SIGSEGV when it exited."""
+    store = tmp_path / "new-store"
+    with served(store, tmp_path / "tmp", command=True) as (url, proc, log):
+        assert "building the store" in log.read_text()
+        before = all_serving(url, proc, log)
+        os.kill(min(before), signal.SIGTERM)  # graceful: the worker exits normally
+        assert answered_by_another(url, log, before, 20), log.read_text()
+    text = log.read_text()
+    assert "was sent" not in text, text  # gunicorn: "Worker (pid:N) was sent SIGSEGV!"
+    assert "exited with code" not in text, text
