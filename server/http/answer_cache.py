@@ -35,6 +35,7 @@ from typing import Any
 from server.errors import QueryTimeout
 from server.http.answer_claims import Claims, FileClaims, Held, ThreadClaims
 from server.http.answer_files import AnswerFiles, Entry, FileEntry, Spool, name_of
+from server.http.private_folder import private_folder
 
 #: Keys remembered as computed and not kept, so that their askers do not wait on a claim.
 UNKEPT_KEYS = 4096
@@ -156,7 +157,7 @@ class AnswerCache:
         self._lock = threading.Lock()
         self._files = None
         if folder is not None:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_folder(folder)  # its files are pickles: not from a folder others write
             self._files = AnswerFiles(folder, disk_bytes or max_bytes, max_bytes // 4)
         self._claims: Claims = FileClaims(folder) if folder is not None else ThreadClaims()
         self.hits = 0

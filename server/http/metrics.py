@@ -54,6 +54,8 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
+from server.http.private_folder import private_folder
+
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 LOG_EVERY_S = 0.5
 #: The variable through which ``prometheus_client`` finds the folder in multiprocess mode.
@@ -91,9 +93,11 @@ def multiprocess(directory: Path) -> None:
 
     The folder is made again if it has gone (a cleaner of the temporary folder may remove it
     while the server runs): without it no worker could start, and the counts of the workers
-    before are lost with it anyway.
+    before are lost with it anyway (those still running count on in files no longer in it,
+    unseen until they are replaced). One another user has made in its place is refused
+    (:func:`server.http.private_folder.private_folder`).
     """
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(directory)
     os.environ[MULTIPROC_ENV] = str(directory)
     if not getattr(values.ValueClass, "_multiprocess", False):
         values.ValueClass = values.MultiProcessValue()
