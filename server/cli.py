@@ -141,8 +141,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _port_taken(args)
     if not settings.backend and is_stale(settings):
         print(f"building the store at {settings.store} ...", file=sys.stderr)
-        if not build_apart(settings):  # never in this process: it forks the workers
-            return 1
+        if status := build_apart(settings):  # never in this process: it forks the workers
+            return status
     try:
         serve.run(settings, host=args.host, port=args.port, debug=args.debug)
     except serve.PortTaken:

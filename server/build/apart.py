@@ -17,6 +17,8 @@ from a process RocksDB has never run in.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sys
 
 from server.build.pipeline import BuildError, build
@@ -24,13 +26,17 @@ from server.config import Settings
 
 #: The child's exit status when the sources do not validate (it has said why on stderr).
 BUILD_FAILED = 1
+#: ... and when it was interrupted (Ctrl-C), as a shell reports SIGINT.
+INTERRUPTED = 128 + signal.SIGINT
 
 
-def build_apart(settings: Settings) -> bool:
-    """Build the store at ``settings.store`` in a child process; whether it was built.
+def build_apart(settings: Settings) -> int:
+    """Build the store at ``settings.store`` in a child process; 0 when it was built, else the
+    status for ``k2d3 serve`` to exit with (the reason said on standard error).
 
-    The child prints a :class:`BuildError` to standard error itself. On Ctrl-C the child
-    (in the same process group) stops too; this waits for it to clean up, then re-raises.
+    The child prints a :class:`BuildError` itself. On Ctrl-C the child (in the same process
+    group) stops too and cleans up; this waits for it (telling it to stop if it was not
+    told), then re-raises.
     """
     child = multiprocessing.get_context("fork").Process(
         target=_build, args=(settings,), name="k2d3-build")
@@ -38,9 +44,17 @@ def build_apart(settings: Settings) -> bool:
     try:
         child.join()
     except KeyboardInterrupt:
+        if child.is_alive() and child.pid is not None:
+            os.kill(child.pid, signal.SIGINT)
         child.join()
         raise
-    return child.exitcode == 0
+    code = child.exitcode
+    if code is not None and code < 0:  # killed: say so, as a shell would have
+        name = signal.Signals(-code).name
+        print(f"k2d3 serve: the build was stopped by {name}; the store is as it was",
+              file=sys.stderr, flush=True)
+        return 128 - code
+    return code or 0
 
 
 def _build(settings: Settings) -> None:
@@ -49,6 +63,8 @@ def _build(settings: Settings) -> None:
     except BuildError as exc:
         print(f"k2d3 serve: {exc}", file=sys.stderr, flush=True)
         sys.exit(BUILD_FAILED)
+    except KeyboardInterrupt:  # the build has cleaned up after itself; no traceback
+        sys.exit(INTERRUPTED)
 
 
-__all__ = ["BUILD_FAILED", "build_apart"]
+__all__ = ["BUILD_FAILED", "INTERRUPTED", "build_apart"]

@@ -29,6 +29,10 @@ import time
 
 #: How long a busier worker leaves a waiting client to the others before taking it itself.
 WAIT_AT_MOST_S = 0.005
+#: The counts of failed starts are advisory: a process that died holding their lock (killed
+#: at the wrong moment) must not stop the others from starting, so the lock is waited for at
+#: most this long.
+BOOTS_LOCK_S = 1.0
 #: Slots in the table (workers are numbered from 0 by the arbiter; more workers than this are
 #: not balanced, only counted out).
 SLOTS = 64
@@ -56,9 +60,11 @@ class Board:
         self._last_retirement = ctypes.c_double.from_buffer(self._retired)
         self._last_retirement.value = -1e9
         self._retire_lock = multiprocessing.get_context("fork").Lock()
-        # [workers that failed to start since one last joined, whether any ever joined]
-        self._boots_memory = mmap.mmap(-1, 2 * ctypes.sizeof(ctypes.c_int64))
-        self._boots = (ctypes.c_int64 * 2).from_buffer(self._boots_memory)
+        # [failed starts since a worker last joined, of those the last in a row that found no
+        # other worker serving, whether any worker ever joined]
+        self._boots_memory = mmap.mmap(-1, 3 * ctypes.sizeof(ctypes.c_int64))
+        self._boots = (ctypes.c_int64 * 3).from_buffer(self._boots_memory)
+        self._boots_lock = multiprocessing.get_context("fork").Lock()
 
     def free_slot(self, taken: set[int]) -> int | None:
         """The lowest slot number not in ``taken`` (the arbiter's choice for a new worker)."""
@@ -68,19 +74,29 @@ class Board:
         """A worker, once ready to accept, enters its pid and starts with no connections."""
         self._cells[2 * slot + 1] = 0
         self._cells[2 * slot] = pid
-        self._boots[0] = 0
-        self._boots[1] = 1
+        locked = self._boots_lock.acquire(timeout=BOOTS_LOCK_S)
+        self._boots[0] = self._boots[1] = 0
+        self._boots[2] = 1
+        if locked:
+            self._boots_lock.release()
 
-    def boot_failed(self) -> int:
-        """A worker could not start: how many have failed in a row (this one included)."""
-        with self._retire_lock:
+    def boot_failed(self, serving: int) -> tuple[int, int]:
+        """A worker could not start while ``serving`` others were in service: how many have
+        failed since a worker last joined, and how many of those in a row found none serving
+        (this one included in both)."""
+        locked = self._boots_lock.acquire(timeout=BOOTS_LOCK_S)
+        try:
             self._boots[0] += 1
-            return int(self._boots[0])
+            self._boots[1] = self._boots[1] + 1 if serving == 0 else 0
+            return int(self._boots[0]), int(self._boots[1])
+        finally:
+            if locked:
+                self._boots_lock.release()
 
     @property
     def ever_joined(self) -> bool:
         """Whether any worker has started and joined since the server began."""
-        return bool(self._boots[1])
+        return bool(self._boots[2])
 
     def leave(self, slot: int) -> None:
         """The worker in ``slot`` stops taking clients (it is stopping, or has exited)."""
