@@ -25,7 +25,7 @@ METHODS = {
     "enqueue_req": ["self", "conn"], "handle": ["self", "conn"],
     "finish_request": ["self", "conn", "fs"], "murder_pending": ["self"],
     "_keepalive_after": ["self", "conn", "keepalive"], "accept": ["self", "listener"],
-    "handle_exit": ["self", "sig", "frame"], "run": ["self"],
+    "handle_exit": ["self", "sig", "frame"], "run": ["self"], "init_process": ["self"],
 }
 #: (what, where, text that must be in its source): behaviour the overrides rely on.
 SOURCES = [
@@ -41,6 +41,8 @@ SOURCES = [
      ("parser", "initialized", "data_ready", "is_http2", "sock", "client")),
     ("a connection makes its HTTP/1 parser", "TConn.init",
      ("http.get_parser(self.cfg, self.sock, self.client)",)),
+    ("a worker is booted once it has loaded the app (server.serving.boot)", "base.Worker",
+     ("self.booted = True",)),
 ]
 UNREADER = {"take_buffered", "unread", "read", "chunk"}
 
