@@ -22,10 +22,12 @@ failed to start since one last did (:meth:`Board.boot_failed`, see ``server.serv
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import mmap
 import multiprocessing
 import time
+from collections.abc import Iterator
 
 #: How long a busier worker leaves a waiting client to the others before taking it itself.
 WAIT_AT_MOST_S = 0.005
@@ -74,21 +76,25 @@ class Board:
         """A worker, once ready to accept, enters its pid and starts with no connections."""
         self._cells[2 * slot + 1] = 0
         self._cells[2 * slot] = pid
-        locked = self._boots_lock.acquire(timeout=BOOTS_LOCK_S)
-        self._boots[0] = self._boots[1] = 0
-        self._boots[2] = 1
-        if locked:
-            self._boots_lock.release()
+        with self._boots_locked():
+            self._boots[0] = self._boots[1] = 0
+            self._boots[2] = 1
 
     def boot_failed(self, serving: int) -> tuple[int, int]:
         """A worker could not start while ``serving`` others were in service: how many have
         failed since a worker last joined, and how many of those in a row found none serving
         (this one included in both)."""
-        locked = self._boots_lock.acquire(timeout=BOOTS_LOCK_S)
-        try:
+        with self._boots_locked():
             self._boots[0] += 1
             self._boots[1] = self._boots[1] + 1 if serving == 0 else 0
             return int(self._boots[0]), int(self._boots[1])
+
+    @contextlib.contextmanager
+    def _boots_locked(self) -> Iterator[None]:
+        """The counts' lock, waited for at most ``BOOTS_LOCK_S`` (then the counts go unlocked)."""
+        locked = self._boots_lock.acquire(timeout=BOOTS_LOCK_S)
+        try:
+            yield
         finally:
             if locked:
                 self._boots_lock.release()
